@@ -1,0 +1,378 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An incremental decoder for `text/event-stream`, exactly as the WHATWG HTML standard's
+/// "event stream interpretation" specifies it.
+///
+/// Feed it the bytes of a response body in chunks of any size, split anywhere (mid-line,
+/// between a CR and its LF, inside a UTF-8 sequence); it reports every complete item in
+/// order: ``EventStreamItem/event(_:)``, ``EventStreamItem/comment(_:)`` and
+/// ``EventStreamItem/retry(_:)``. The result does not depend on where the chunks are split.
+///
+/// ```swift
+/// var parser = EventStreamParser()
+/// for chunk in chunks {
+///     try parser.parse(chunk) { item in
+///         if case .event(let event) = item { print(event.data) }
+///     }
+/// }
+/// parser.finish()  // end of this connection: an unterminated event is discarded
+/// ```
+///
+/// The rules it follows, from the standard:
+/// - The stream is UTF-8; invalid sequences become U+FFFD. One U+FEFF byte order mark is
+///   skipped at the start of a stream, and only there.
+/// - Lines end with CRLF, LF or CR. A line starting with `:` is a comment. Otherwise the text
+///   before the first `:` is the field name and the rest, minus one leading space, its value;
+///   a line without `:` is a field name with an empty value. Names are case-sensitive and
+///   unknown names are ignored.
+/// - `data` appends its value and an LF to the data buffer; `event` sets the event type;
+///   `id` sets the last event ID unless the value contains U+0000 (an empty value resets it);
+///   `retry` sets the reconnection time when the value is ASCII digits only.
+/// - A blank line dispatches: the last event ID takes effect, then, if the data buffer is not
+///   empty, an event is dispatched with the buffer minus its final LF and the event type
+///   (`message` when unset). Both buffers are cleared either way.
+/// - At the end of a stream anything not yet dispatched is discarded, including an `id` seen
+///   in an unterminated block. The last event ID that took effect is kept for the next
+///   connection.
+///
+/// Memory is bounded by ``Configuration/maximumEventSize``: an event that grows past it,
+/// including a single line that never ends, throws ``EventStreamError/eventTooLarge(limit:)``.
+/// After an error the parser refuses input (throwing the same error) until ``finish()``.
+public struct EventStreamParser: Sendable {
+    /// The parser's limits.
+    public let configuration: Configuration
+
+    /// The last event ID in effect: set by an `id` field once its block ends with a blank line.
+    ///
+    /// This is what a client sends as `Last-Event-ID` when it reconnects. It can change without
+    /// an event being dispatched (a block with an `id` but no `data`), so read it here rather
+    /// than only from dispatched events.
+    public private(set) var lastEventID: String
+
+    /// Bytes of a line that began in an earlier chunk and has not ended yet.
+    private var partialLine: [UInt8] = []
+    /// The data buffer, as UTF-8: each `data` value followed by LF.
+    private var dataBuffer: [UInt8] = []
+    /// The event type buffer, as UTF-8.
+    private var eventTypeBuffer: [UInt8] = []
+    /// The value of an `id` field seen in the current block, not yet in effect.
+    private var pendingEventID: [UInt8]? = nil
+    /// The previous chunk ended with CR, so an LF at the start of the next one is part of that line ending.
+    private var skipsLineFeed = false
+    /// How many bytes of a byte order mark have been matched at the start of the stream; `nil`
+    /// once the start of the stream has been decided.
+    private var byteOrderMarkBytesMatched: Int? = 0
+    /// Set when the event size limit was exceeded; cleared by ``finish()``.
+    private var failure: EventStreamError? = nil
+
+    /// The UTF-8 of the last event type dispatched and its string, so a stream that repeats
+    /// the same type does not decode it again for every event.
+    private var cachedType: (bytes: [UInt8], string: String) = ([], ServerSentEvent.defaultType)
+
+    /// Creates a parser at the start of a stream.
+    ///
+    /// - Parameters:
+    ///   - configuration: Limits; ``Configuration/default`` unless given.
+    ///   - lastEventID: The last event ID already in effect, for example one restored from an
+    ///     earlier session. Empty by default.
+    public init(configuration: Configuration = .default, lastEventID: String = "") {
+        self.configuration = configuration
+        self.lastEventID = lastEventID
+        // Capacity for a typical line so the first few lines do not grow the buffers one by one.
+        partialLine.reserveCapacity(256)
+        dataBuffer.reserveCapacity(256)
+    }
+
+    /// Parses the next chunk of the stream, calling `onItem` for every item it completes, in order.
+    ///
+    /// - Parameters:
+    ///   - bytes: The next bytes of the stream; any length, including zero.
+    ///   - onItem: Called synchronously for each complete item. An error it throws stops
+    ///     parsing and is rethrown; the rest of the chunk is then not parsed.
+    /// - Throws: ``EventStreamError/eventTooLarge(limit:)`` when an event grows past the limit,
+    ///   or what `onItem` throws.
+    public mutating func parse(
+        _ bytes: UnsafeRawBufferPointer,
+        onItem: (EventStreamItem) throws -> Void
+    ) throws {
+        if let failure { throw failure }
+        guard var start = bytes.baseAddress, bytes.count > 0 else { return }
+        var remaining = bytes.count
+
+        if let matched = byteOrderMarkBytesMatched {
+            let consumed = consumeByteOrderMark(start, count: remaining, alreadyMatched: matched)
+            start += consumed
+            remaining -= consumed
+            if remaining == 0 { return }
+        }
+        if skipsLineFeed {
+            skipsLineFeed = false
+            if start.load(as: UInt8.self) == .lineFeed {
+                start += 1
+                remaining -= 1
+                if remaining == 0 { return }
+            }
+        }
+
+        do {
+            try parseLines(start, count: remaining, onItem: onItem)
+        } catch let error as EventStreamError {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Parses the next chunk of the stream and returns the items it completes, in order.
+    ///
+    /// - Parameter bytes: The next bytes of the stream: an array, a slice, a `String.UTF8View`
+    ///   or any other sequence of bytes. Contiguous storage is read in place.
+    /// - Throws: ``EventStreamError/eventTooLarge(limit:)`` when an event grows past the limit.
+    public mutating func parse(_ bytes: some Sequence<UInt8>) throws -> [EventStreamItem] {
+        var items: [EventStreamItem] = []
+        try parse(bytes) { items.append($0) }
+        return items
+    }
+
+    /// Parses the next chunk of the stream, calling `onItem` for every item it completes, in order.
+    ///
+    /// - Parameters:
+    ///   - bytes: The next bytes of the stream. Contiguous storage is read in place; other
+    ///     sequences are copied first.
+    ///   - onItem: Called synchronously for each complete item.
+    /// - Throws: ``EventStreamError/eventTooLarge(limit:)`` when an event grows past the limit,
+    ///   or what `onItem` throws.
+    public mutating func parse(
+        _ bytes: some Sequence<UInt8>,
+        onItem: (EventStreamItem) throws -> Void
+    ) throws {
+        let parsedInPlace: Void? = try bytes.withContiguousStorageIfAvailable { buffer in
+            try parse(UnsafeRawBufferPointer(buffer), onItem: onItem)
+        }
+        if parsedInPlace == nil {
+            let copy = Array(bytes)
+            try copy.withUnsafeBytes { try parse($0, onItem: onItem) }
+        }
+    }
+
+    /// Ends the current stream (the connection closed): discards any unterminated line and
+    /// undispatched event, and prepares for a new stream.
+    ///
+    /// The standard says an event not ended by a blank line is never dispatched, and an `id`
+    /// in such a block never takes effect. ``lastEventID`` keeps the last value that did, so
+    /// the same parser can read the next connection's stream, starting with an optional byte
+    /// order mark again. Clears a previous error.
+    public mutating func finish() {
+        partialLine.removeAll(keepingCapacity: partialLine.capacity <= Self.retainedCapacity)
+        dataBuffer.removeAll(keepingCapacity: dataBuffer.capacity <= Self.retainedCapacity)
+        eventTypeBuffer.removeAll(keepingCapacity: true)
+        pendingEventID = nil
+        skipsLineFeed = false
+        byteOrderMarkBytesMatched = 0
+        failure = nil
+    }
+
+    // MARK: - Lines
+
+    /// Buffers grown past this by one large event are released after it, so a long-lived
+    /// stream does not hold on to its largest event's memory.
+    private static let retainedCapacity = 64 * 1024
+
+    private mutating func parseLines(
+        _ start: UnsafeRawPointer,
+        count: Int,
+        onItem: (EventStreamItem) throws -> Void
+    ) throws {
+        var lineStart = 0
+        // Positions of the next LF and CR at or after `lineStart`, found with memchr and reused
+        // until passed, so a stream that only uses one kind of line ending is still scanned once.
+        var nextLineFeed = -1
+        var nextCarriageReturn = -1
+
+        while lineStart < count {
+            if nextLineFeed < lineStart {
+                nextLineFeed = Self.find(.lineFeed, in: start, from: lineStart, to: count)
+            }
+            if nextCarriageReturn < lineStart {
+                nextCarriageReturn = Self.find(.carriageReturn, in: start, from: lineStart, to: count)
+            }
+            let lineEnd = min(nextLineFeed, nextCarriageReturn)
+            if lineEnd == count {
+                try appendToPartialLine(start + lineStart, count: count - lineStart)
+                return
+            }
+
+            if partialLine.isEmpty {
+                try processLine(start + lineStart, count: lineEnd - lineStart, onItem: onItem)
+            } else {
+                try appendToPartialLine(start + lineStart, count: lineEnd - lineStart)
+                var line: [UInt8] = []
+                swap(&line, &partialLine)
+                defer {
+                    line.removeAll(keepingCapacity: line.capacity <= Self.retainedCapacity)
+                    swap(&line, &partialLine)
+                }
+                try line.withUnsafeBytes { try processLine($0.baseAddress!, count: $0.count, onItem: onItem) }
+            }
+
+            lineStart = lineEnd + 1
+            if lineEnd == nextCarriageReturn {
+                if lineStart == count {
+                    skipsLineFeed = true
+                } else if start.load(fromByteOffset: lineStart, as: UInt8.self) == .lineFeed {
+                    lineStart += 1
+                }
+            }
+        }
+    }
+
+    /// The offset of the first `byte` in `start[from..<to]`, or `to` when there is none.
+    @inline(__always)
+    private static func find(_ byte: UInt8, in start: UnsafeRawPointer, from: Int, to: Int) -> Int {
+        guard let found = memchr(start + from, Int32(byte), to - from) else { return to }
+        return UnsafeRawPointer(found) - start
+    }
+
+    private mutating func appendToPartialLine(_ bytes: UnsafeRawPointer, count: Int) throws {
+        guard count > 0 else { return }
+        try checkSize(adding: partialLine.count + count)
+        partialLine.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+
+    /// Throws when the event in progress plus `extra` bytes would exceed the limit.
+    @inline(__always)
+    private func checkSize(adding extra: Int) throws {
+        let size = dataBuffer.count + eventTypeBuffer.count + (pendingEventID?.count ?? 0) + extra
+        if size > configuration.maximumEventSize {
+            throw EventStreamError.eventTooLarge(limit: configuration.maximumEventSize)
+        }
+    }
+
+    /// Consumes the start of a stream's byte order mark; returns how many bytes were consumed.
+    private mutating func consumeByteOrderMark(
+        _ start: UnsafeRawPointer,
+        count: Int,
+        alreadyMatched: Int
+    ) -> Int {
+        let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        var matched = alreadyMatched
+        var consumed = 0
+        while matched < mark.count && consumed < count {
+            guard start.load(fromByteOffset: consumed, as: UInt8.self) == mark[matched] else {
+                // Not a byte order mark after all: the bytes held back are ordinary stream bytes.
+                byteOrderMarkBytesMatched = nil
+                partialLine.append(contentsOf: mark[0..<matched])
+                return consumed
+            }
+            matched += 1
+            consumed += 1
+        }
+        byteOrderMarkBytesMatched = matched == mark.count ? nil : matched
+        return consumed
+    }
+
+    // MARK: - Fields
+
+    private mutating func processLine(
+        _ line: UnsafeRawPointer,
+        count: Int,
+        onItem: (EventStreamItem) throws -> Void
+    ) throws {
+        if count == 0 {
+            try dispatch(onItem: onItem)
+            return
+        }
+        let bytes = line.assumingMemoryBound(to: UInt8.self)
+        if bytes[0] == .colon {
+            try onItem(.comment(Self.decode(UnsafeBufferPointer(start: bytes + 1, count: count - 1))))
+            return
+        }
+
+        let nameCount = Self.find(.colon, in: line, from: 0, to: count)
+        var valueStart = nameCount + 1
+        if valueStart < count && bytes[valueStart] == .space {
+            valueStart += 1
+        }
+        let value = UnsafeBufferPointer(start: bytes + min(valueStart, count), count: max(0, count - valueStart))
+
+        switch nameCount {
+        case 4 where bytes[0] == 0x64 && bytes[1] == 0x61 && bytes[2] == 0x74 && bytes[3] == 0x61:  // data
+            try checkSize(adding: value.count + 1)
+            dataBuffer.append(contentsOf: value)
+            dataBuffer.append(.lineFeed)
+        case 5 where bytes[0] == 0x65 && bytes[1] == 0x76 && bytes[2] == 0x65 && bytes[3] == 0x6E && bytes[4] == 0x74:  // event
+            try checkSize(adding: value.count - eventTypeBuffer.count)
+            eventTypeBuffer.removeAll(keepingCapacity: true)
+            eventTypeBuffer.append(contentsOf: value)
+        case 2 where bytes[0] == 0x69 && bytes[1] == 0x64:  // id
+            if value.isEmpty || memchr(value.baseAddress!, 0, value.count) == nil {
+                try checkSize(adding: value.count - (pendingEventID?.count ?? 0))
+                pendingEventID = Array(value)
+            }
+        case 5 where bytes[0] == 0x72 && bytes[1] == 0x65 && bytes[2] == 0x74 && bytes[3] == 0x72 && bytes[4] == 0x79:  // retry
+            if let milliseconds = Self.parseDigits(value) {
+                try onItem(.retry(.milliseconds(milliseconds)))
+            }
+        default:
+            break  // Unknown fields are ignored.
+        }
+    }
+
+    private mutating func dispatch(onItem: (EventStreamItem) throws -> Void) throws {
+        if let id = pendingEventID {
+            pendingEventID = nil
+            if !id.elementsEqual(lastEventID.utf8) {
+                lastEventID = id.withUnsafeBufferPointer(Self.decode)
+            }
+        }
+        guard !dataBuffer.isEmpty else {
+            eventTypeBuffer.removeAll(keepingCapacity: true)
+            return
+        }
+
+        let data = dataBuffer.withUnsafeBufferPointer { Self.decode(UnsafeBufferPointer(rebasing: $0.dropLast())) }
+        let type: String
+        if eventTypeBuffer.isEmpty {
+            type = ServerSentEvent.defaultType
+        } else {
+            if eventTypeBuffer != cachedType.bytes {
+                cachedType = (eventTypeBuffer, eventTypeBuffer.withUnsafeBufferPointer(Self.decode))
+            }
+            type = cachedType.string
+            eventTypeBuffer.removeAll(keepingCapacity: true)
+        }
+        dataBuffer.removeAll(keepingCapacity: dataBuffer.capacity <= Self.retainedCapacity)
+        try onItem(.event(ServerSentEvent(id: lastEventID, type: type, data: data)))
+    }
+
+    /// Decodes UTF-8, replacing invalid sequences with U+FFFD as the standard's decoder does.
+    @inline(__always)
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The value of a non-empty run of ASCII digits, saturating at `Int64.max`; `nil` otherwise.
+    private static func parseDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard !bytes.isEmpty else { return nil }
+        var value: Int64 = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte - 0x30))
+            value = overflow1 || overflow2 ? Int64.max : sum
+        }
+        return value
+    }
+}
+
+extension UInt8 {
+    fileprivate static let lineFeed: UInt8 = 0x0A
+    fileprivate static let carriageReturn: UInt8 = 0x0D
+    fileprivate static let colon: UInt8 = 0x3A
+    fileprivate static let space: UInt8 = 0x20
+}
