@@ -287,6 +287,9 @@ public struct EventStreamParser: Sendable {
             try dispatch(onItem: onItem)
             return
         }
+        // The whole line counts, as it does while it is still arriving (see appendToPartialLine),
+        // so the same stream fails at the same line however it is chunked.
+        try checkSize(adding: count)
         let bytes = line.assumingMemoryBound(to: UInt8.self)
         if bytes[0] == .colon {
             try onItem(.comment(Self.decode(UnsafeBufferPointer(start: bytes + 1, count: count - 1))))
@@ -302,16 +305,13 @@ public struct EventStreamParser: Sendable {
 
         switch nameCount {
         case 4 where bytes[0] == 0x64 && bytes[1] == 0x61 && bytes[2] == 0x74 && bytes[3] == 0x61:  // data
-            try checkSize(adding: value.count + 1)
             dataBuffer.append(contentsOf: value)
             dataBuffer.append(.lineFeed)
         case 5 where bytes[0] == 0x65 && bytes[1] == 0x76 && bytes[2] == 0x65 && bytes[3] == 0x6E && bytes[4] == 0x74:  // event
-            try checkSize(adding: value.count - eventTypeBuffer.count)
             eventTypeBuffer.removeAll(keepingCapacity: true)
             eventTypeBuffer.append(contentsOf: value)
         case 2 where bytes[0] == 0x69 && bytes[1] == 0x64:  // id
             if value.isEmpty || memchr(value.baseAddress!, 0, value.count) == nil {
-                try checkSize(adding: value.count - (pendingEventID?.count ?? 0))
                 pendingEventID = Array(value)
             }
         case 5 where bytes[0] == 0x72 && bytes[1] == 0x65 && bytes[2] == 0x74 && bytes[3] == 0x72 && bytes[4] == 0x79:  // retry
