@@ -1,1 +1,103 @@
-print("x")
+import Dispatch
+import Foundation
+import SSETestServer
+
+/// `sse-test-server`: runs the test server for people and demos until SIGINT or SIGTERM.
+let usage = """
+    USAGE: sse-test-server [--host HOST] [--port PORT] [--tick MS] [--heartbeat MS]
+                           [--auth-token TOKEN] [--cors-origin ORIGIN] [--history N] [--quiet]
+
+    OPTIONS:
+      --host HOST           Address to listen on (default: 127.0.0.1).
+      --port PORT           Port to listen on; 0 picks a free one (default: 8080).
+      --tick MS             Milliseconds between events of the numbered stream (default: 1000).
+      --heartbeat MS        Milliseconds between ':' heartbeat comments (default: none).
+      --auth-token TOKEN    Require 'Authorization: Bearer TOKEN' on every request.
+      --cors-origin ORIGIN  Send 'Access-Control-Allow-Origin: ORIGIN' and answer preflights.
+      --history N           Messages the broadcast hub keeps for replay (default: 100).
+      --quiet               Do not log requests on stderr.
+      -h, --help            Show this help.
+
+    On startup it prints one line to stdout: 'listening on http://HOST:PORT'.
+    Endpoints and query parameters: see TestServer/README.md, or GET / on the server.
+
+    """
+
+func standardError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func fail(_ message: String) -> Never {
+    standardError("error: \(message)\n\n\(usage)")
+    exit(1)
+}
+
+struct Options {
+    var host = "127.0.0.1"
+    var port = 8080
+    var configuration = TestServer.Configuration.demo
+    var quiet = false
+
+    init(arguments: [String]) {
+        var arguments = arguments[...]
+        func value(for option: String) -> String {
+            guard let value = arguments.popFirst() else { fail("\(option) needs a value") }
+            return value
+        }
+        func number(for option: String, minimum: Int) -> Int {
+            let text = value(for: option)
+            guard let number = Int(text), number >= minimum else {
+                fail("\(option) needs a whole number of at least \(minimum), got '\(text)'")
+            }
+            return number
+        }
+        while let argument = arguments.popFirst() {
+            switch argument {
+            case "--host": host = value(for: argument)
+            case "--port": port = number(for: argument, minimum: 0)
+            case "--tick": configuration.tickInterval = .milliseconds(number(for: argument, minimum: 0))
+            case "--heartbeat": configuration.heartbeatInterval = .milliseconds(number(for: argument, minimum: 1))
+            case "--auth-token": configuration.authToken = value(for: argument)
+            case "--cors-origin": configuration.corsOrigin = value(for: argument)
+            case "--history": configuration.historyCapacity = number(for: argument, minimum: 1)
+            case "--quiet": quiet = true
+            case "-h", "--help":
+                print(usage, terminator: "")
+                exit(0)
+            default: fail("unknown argument '\(argument)'")
+            }
+        }
+        guard port <= 65_535 else { fail("--port must be at most 65535") }
+    }
+}
+
+let options = Options(arguments: Array(CommandLine.arguments.dropFirst()))
+let quiet = options.quiet
+let server: TestServer
+do {
+    server = try await TestServer.start(host: options.host, port: options.port, configuration: options.configuration) {
+        request in
+        if !quiet { standardError("\(request)") }
+    }
+} catch {
+    standardError("error: cannot listen on \(options.host):\(options.port): \(error)")
+    exit(1)
+}
+// One unbuffered write, so a parent process reading stdout sees the port at once.
+FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n".utf8))
+
+// Stop cleanly on SIGINT and SIGTERM: close connections, then exit.
+let (signals, signalContinuation) = AsyncStream<Int32>.makeStream()
+let signalSources = [SIGINT, SIGTERM].map { signalNumber in
+    signal(signalNumber, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: signalNumber)
+    // Sendable: the handler runs on a Dispatch queue, not on the main actor of this top-level code.
+    source.setEventHandler { @Sendable in signalContinuation.yield(signalNumber) }
+    source.resume()
+    return source
+}
+for await _ in signals {
+    break
+}
+standardError("shutting down")
+try await server.shutdown()

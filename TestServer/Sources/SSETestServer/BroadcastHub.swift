@@ -1,0 +1,54 @@
+import NIOCore
+import SSEParser
+
+/// The classic SSE fan-out server in miniature: every published message goes to every subscriber,
+/// with IDs from one sequence (`1`, `2`, …), and the last `capacity` messages are kept in a ring
+/// buffer to replay to a subscriber that reconnects with `Last-Event-ID`.
+///
+/// It lives on the server's event loop and is only touched there, so it needs no lock.
+final class BroadcastHub {
+    /// Receives the events published after it subscribed.
+    typealias Subscriber = (ServerSentEvent) -> Void
+
+    private var history: CircularBuffer<ServerSentEvent>
+    private let capacity: Int
+    private var lastID = 0
+    private var subscribers: [ObjectIdentifier: Subscriber] = [:]
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        self.history = CircularBuffer(initialCapacity: self.capacity)
+    }
+
+    var subscriberCount: Int { subscribers.count }
+
+    /// Assigns the next ID, keeps the message in the ring buffer, and sends it to every subscriber.
+    func publish(data: String, type: String?) -> ServerSentEvent {
+        lastID += 1
+        let event = ServerSentEvent(id: String(lastID), type: type ?? ServerSentEvent.defaultType, data: data)
+        if history.count == capacity {
+            history.removeFirst()
+        }
+        history.append(event)
+        for subscriber in subscribers.values {
+            subscriber(event)
+        }
+        return event
+    }
+
+    /// Adds a subscriber and returns the messages to replay to it first.
+    ///
+    /// With `Last-Event-ID: n` (a number) that is every held message after `n`; when `n` is older than
+    /// the ring buffer, that is all of it (the client missed some). Without one, or with an ID this hub
+    /// never issued, nothing is replayed.
+    func subscribe(_ key: ObjectIdentifier, lastEventID: String?, subscriber: @escaping Subscriber) -> [ServerSentEvent]
+    {
+        subscribers[key] = subscriber
+        guard let lastEventID, let last = Int(lastEventID), last >= 0, last <= lastID else { return [] }
+        return history.filter { Int($0.id)! > last }
+    }
+
+    func unsubscribe(_ key: ObjectIdentifier) {
+        subscribers[key] = nil
+    }
+}

@@ -1,0 +1,77 @@
+import NIOHTTP1
+
+/// Pure pieces of the responses, kept apart from the channel handler so they are easy to test.
+enum HTTPResponseParts {
+    /// The status line and header fields of an HTTP/1.1 response, ending with the blank line.
+    static func head(status: Int, headers: [(name: String, value: String)]) -> [UInt8] {
+        let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+        var text = "HTTP/1.1 \(status) \(reason)\r\n"
+        for (name, value) in headers {
+            text += "\(name): \(value)\r\n"
+        }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+
+    /// Whether an `Accept-Encoding` value accepts gzip (`gzip`, `x-gzip` or `*`, with a non-zero `q`).
+    static func acceptsGzip(_ acceptEncoding: String?) -> Bool {
+        guard let acceptEncoding else { return false }
+        for item in acceptEncoding.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingSpaces().lowercased() }
+            guard let coding = parts.first, ["gzip", "x-gzip", "*"].contains(coding) else { continue }
+            let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
+            if (quality ?? 1) > 0 { return true }
+        }
+        return false
+    }
+
+    /// Whether an `Authorization` value carries the bearer `token` (the scheme is case-insensitive).
+    static func hasBearerToken(_ authorization: String?, token: String) -> Bool {
+        guard let authorization, let space = authorization.firstIndex(of: " ") else { return false }
+        return authorization[..<space].lowercased() == "bearer"
+            && authorization[space...].trimmingSpaces() == token
+    }
+
+    /// The first ID the numbered stream sends to a request with `lastEventID`.
+    ///
+    /// - Parameters:
+    ///   - lastEventID: The request's `Last-Event-ID`; anything but a number starts at 1.
+    ///   - head: The highest ID sent before under this scenario's key, if any.
+    ///   - history: How many of the last IDs can be replayed; `nil` means any.
+    static func resumePoint(lastEventID: String?, head: Int?, history: Int?) -> Int {
+        guard let lastEventID, let last = Int(lastEventID), last >= 0 else { return 1 }
+        guard let head, let history else { return last + 1 }
+        return max(last + 1, head - history + 1)
+    }
+
+    /// The `text/plain` body of a status response, such as `503 Service Unavailable`.
+    static func statusBody(_ status: Int) -> String {
+        "\(status) \(HTTPResponseStatus(statusCode: status).reasonPhrase)\n"
+    }
+
+    /// What `GET /` answers.
+    static let help = """
+        sse-test-server: a Server-Sent Events server that misbehaves on purpose.
+
+        GET  /events?count=5&interval=1000   the numbered stream; any path but these serves scenarios
+        GET  /echo                           one event describing the request as JSON
+        GET  /subscribe                      the broadcast hub: every message POST /publish sends
+        POST /publish?event=TYPE             publish the body as data to every subscriber
+
+        Query parameters: count interval event size history retry heartbeat dropAfter dropAfterBytes
+        end hang status times retryAfter location contentType writeSize writeDelay gzip framing
+        token key raw echo. See TestServer/README.md.
+
+        """
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs.
+    func trimmingSpaces() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(self[start...end])
+    }
+}

@@ -1,0 +1,245 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SSEParser
+
+/// A Server-Sent Events server that misbehaves on purpose, for integration tests and demos.
+///
+/// Each server runs on its own event loop thread and port; ``shutdown()`` closes every connection and
+/// stops the thread, so tests that each start one share nothing.
+///
+/// ```swift
+/// let server = try await TestServer.start()
+/// defer { Task { try await server.shutdown() } }   // or use TestServer.withRunning
+/// let url = server.url(for: .numbered(count: 5).droppingAfter(events: 2, with: .reset))
+/// // … point a client at url …
+/// let requests = try await server.waitForRequests(count: 3)
+/// #expect(requests[1].header("Last-Event-ID") == "2")
+/// ```
+///
+/// Endpoints (every response has `Connection: close`; each connection carries one request):
+/// - `GET /subscribe`, `POST /publish`: the broadcast hub (see ``publish(_:type:)``).
+/// - `GET /`: a short text describing the endpoints.
+/// - any other path: the ``Scenario`` its query describes, or the one ``route(_:_:)`` registered;
+///   `/echo` implies ``Scenario/Content/echo``. A bad query gets `400 Bad Request` saying why.
+public final class TestServer: Sendable {
+    /// The address the server listens on, such as `127.0.0.1`.
+    public let host: String
+
+    /// The port the server listens on; the real one when it was started with port 0.
+    public let port: Int
+
+    /// The server-wide settings.
+    public let configuration: Configuration
+
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel: any Channel
+    private let context: ServerContext
+
+    private init(
+        host: String,
+        port: Int,
+        configuration: Configuration,
+        group: MultiThreadedEventLoopGroup,
+        serverChannel: any Channel,
+        context: ServerContext
+    ) {
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.group = group
+        self.serverChannel = serverChannel
+        self.context = context
+    }
+
+    /// Starts a server listening on `host` and `port`.
+    ///
+    /// - Parameters:
+    ///   - host: The address to bind; `127.0.0.1` by default.
+    ///   - port: The port to bind; 0 (the default) picks a free one, see ``port``.
+    ///   - configuration: The server-wide settings; the defaults of ``Configuration`` by default.
+    ///   - onRequest: Called on the server's thread with each request once it has been read; for logs.
+    /// - Returns: The running server. Call ``shutdown()`` when done.
+    public static func start(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        configuration: Configuration = Configuration(),
+        onRequest: (@Sendable (RecordedRequest) -> Void)? = nil
+    ) async throws -> TestServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoop = group.next()
+        do {
+            // The hub is only touched on the event loop, so it is made there.
+            let hub = try await eventLoop.submit {
+                NIOLoopBound(BroadcastHub(capacity: configuration.historyCapacity), eventLoop: eventLoop)
+            }.get()
+            let context = ServerContext(
+                configuration: configuration,
+                state: ServerState(),
+                hub: hub,
+                onRequest: onRequest
+            )
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        // One thread: every connection shares the hub's event loop.
+                        precondition(channel.eventLoop === eventLoop)
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+                        )
+                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: context))
+                    }
+                }
+                .bind(host: host, port: port)
+                .get()
+            let boundPort = channel.localAddress?.port ?? port
+            return TestServer(
+                host: host,
+                port: boundPort,
+                configuration: configuration,
+                group: group,
+                serverChannel: channel,
+                context: context
+            )
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Starts a server, runs `body` with it, and shuts it down afterwards, also when `body` throws.
+    ///
+    /// - Parameters:
+    ///   - host: The address to bind; `127.0.0.1` by default.
+    ///   - port: The port to bind; 0 (the default) picks a free one.
+    ///   - configuration: The server-wide settings; the defaults of ``Configuration`` by default.
+    ///   - body: The work to do while the server runs.
+    /// - Returns: What `body` returns.
+    public static func withRunning<Result: Sendable>(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        configuration: Configuration = Configuration(),
+        _ body: (TestServer) async throws -> Result
+    ) async throws -> Result {
+        let server = try await start(host: host, port: port, configuration: configuration)
+        do {
+            let result = try await body(server)
+            try await server.shutdown()
+            return result
+        } catch {
+            try? await server.shutdown()
+            throw error
+        }
+    }
+
+    /// Closes every connection and the listening socket, and stops the server's thread.
+    ///
+    /// Waits for requests, connections or subscribers fail with ``TestServerError/Code/shutDown``.
+    /// Calling it again does nothing.
+    public func shutdown() async throws {
+        guard let channels = context.state.shutDown() else { return }
+        try? await serverChannel.close()
+        for channel in channels {
+            try? await channel.close()
+        }
+        try await group.shutdownGracefully()
+    }
+
+    // MARK: URLs and routes
+
+    /// The URL of the server, such as `http://127.0.0.1:49152`, without a trailing slash.
+    public var baseURL: String {
+        let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        return "http://\(authority)"
+    }
+
+    /// The URL of `path` (which starts with `/`) on this server.
+    public func url(path: String) -> String {
+        baseURL + path
+    }
+
+    /// The URL that selects `scenario` through its query parameters.
+    ///
+    /// - Parameters:
+    ///   - scenario: What the server should do; the endless numbered stream by default.
+    ///   - path: The path; `/events` by default. Any path but the hub's and `/` serves scenarios.
+    public func url(for scenario: Scenario = Scenario(), path: String = "/events") -> String {
+        let query = scenario.query
+        return url(path: query.isEmpty ? path : "\(path)?\(query)")
+    }
+
+    /// Makes `path` serve `scenario` whatever the query, and returns its URL.
+    ///
+    /// Useful for values a query carries badly, such as megabytes of raw bytes. Registering a path
+    /// again replaces its scenario.
+    public func route(_ path: String, _ scenario: Scenario) -> String {
+        context.state.update { $0.routes[path] = scenario }
+        return url(path: path)
+    }
+
+    // MARK: What the server saw
+
+    /// Every request read so far, in order.
+    public var requests: [RecordedRequest] {
+        context.state.read(\.requests)
+    }
+
+    /// How many connections the server has accepted.
+    public var connectionCount: Int {
+        context.state.read(\.connectionCount)
+    }
+
+    /// How many clients are subscribed to the broadcast hub now.
+    public var subscriberCount: Int {
+        context.state.read(\.subscriberCount)
+    }
+
+    /// Returns the requests once at least `count` have been read.
+    ///
+    /// - Throws: ``TestServerError`` with code `timedOut` after `timeout` (10 seconds by default).
+    public func waitForRequests(count: Int, timeout: Duration = .seconds(10)) async throws -> [RecordedRequest] {
+        try await context.state.wait(for: .requests(count), description: "\(count) requests", timeout: timeout)
+        return requests
+    }
+
+    /// Returns once at least `count` connections have been accepted.
+    ///
+    /// - Throws: ``TestServerError`` with code `timedOut` after `timeout` (10 seconds by default).
+    public func waitForConnections(count: Int, timeout: Duration = .seconds(10)) async throws {
+        try await context.state.wait(for: .connections(count), description: "\(count) connections", timeout: timeout)
+    }
+
+    /// Returns once at least `count` clients are subscribed to the broadcast hub.
+    ///
+    /// A client is subscribed before its response head is sent, so once it has the head it receives
+    /// every message published later.
+    ///
+    /// - Throws: ``TestServerError`` with code `timedOut` after `timeout` (10 seconds by default).
+    public func waitForSubscribers(count: Int, timeout: Duration = .seconds(10)) async throws {
+        try await context.state.wait(for: .subscribers(count), description: "\(count) subscribers", timeout: timeout)
+    }
+
+    // MARK: Broadcast hub
+
+    /// Sends a message to every subscriber of `/subscribe`, as `POST /publish` does.
+    ///
+    /// - Parameters:
+    ///   - data: The event data.
+    ///   - type: The event type; `nil` (the default) sends none.
+    /// - Returns: The event as sent, with the next ID of the hub's sequence.
+    @discardableResult
+    public func publish(_ data: String, type: String? = nil) async throws -> ServerSentEvent {
+        let hub = context.hub
+        return try await hub.eventLoop.submit { hub.value.publish(data: data, type: type) }.get()
+    }
+}
+
+/// What every connection handler of one server shares.
+struct ServerContext: Sendable {
+    let configuration: TestServer.Configuration
+    let state: ServerState
+    let hub: NIOLoopBound<BroadcastHub>
+    let onRequest: (@Sendable (RecordedRequest) -> Void)?
+}
