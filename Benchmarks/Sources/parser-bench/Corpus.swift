@@ -28,11 +28,14 @@ struct Corpus {
     /// The generator's SHA-256 of the bytes.
     var sha256: String
 
-    /// Reuses the corpus in `directory` when its summary matches the file, else generates it.
+    /// Reuses the corpus in `directory` when its summary matches the file and is newer than the
+    /// generator, else generates it.
     static func prepare(_ spec: CorpusSpec, in directory: URL, bench: SharedBench) throws -> Corpus {
         let file = directory.appendingPathComponent(spec.fileName)
         let summaryFile = directory.appendingPathComponent(spec.fileName + ".summary")
-        if let corpus = try? load(spec, file: file, summaryFile: summaryFile) {
+        if !isOlder(summaryFile, than: bench.generator),
+            let corpus = try? load(spec, file: file, summaryFile: summaryFile)
+        {
             return corpus
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -50,6 +53,15 @@ struct Corpus {
         try FileManager.default.moveItem(at: partial, to: file)
         try output.standardError.write(to: summaryFile, atomically: true, encoding: .utf8)
         return try load(spec, file: file, summaryFile: summaryFile)
+    }
+
+    /// Whether `file` was modified before `other`, as a corpus is when the generator changed since.
+    private static func isOlder(_ file: URL, than other: URL) -> Bool {
+        let manager = FileManager.default
+        guard let fileDate = (try? manager.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date,
+            let otherDate = (try? manager.attributesOfItem(atPath: other.path))?[.modificationDate] as? Date
+        else { return true }
+        return fileDate < otherDate
     }
 
     private static func load(_ spec: CorpusSpec, file: URL, summaryFile: URL) throws -> Corpus {

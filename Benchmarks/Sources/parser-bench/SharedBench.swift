@@ -14,20 +14,16 @@ struct SharedBench {
         .deletingLastPathComponent()  // Sources
         .deletingLastPathComponent()  // Benchmarks
 
-    /// Finds the helpers: `$SHARED_BENCH`, else `shared/bench` next to the repository (as laid out
-    /// for developers and CI), else relative to the working directory.
+    /// Finds the helpers: in `$SHARED_BENCH` when it is set, else in `shared/bench` next to the
+    /// repository (as laid out for developers and CI), else relative to the working directory.
     static func locate() throws -> SharedBench {
-        var candidates: [URL] = []
+        let candidates: [URL]
         if let explicit = ProcessInfo.processInfo.environment["SHARED_BENCH"], !explicit.isEmpty {
-            candidates.append(URL(fileURLWithPath: explicit))
+            // Asked for by name: no quiet fallback to another copy.
+            candidates = [URL(fileURLWithPath: explicit)]
+        } else {
+            candidates = defaultCandidates
         }
-        let repository = benchmarksDirectory.deletingLastPathComponent()
-        let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        candidates += [
-            repository.appendingPathComponent("../shared/bench"),
-            workingDirectory.appendingPathComponent("../shared/bench"),
-            workingDirectory.appendingPathComponent("../../shared/bench"),
-        ]
         for candidate in candidates {
             let bench = SharedBench(directory: candidate.standardizedFileURL)
             if FileManager.default.isReadableFile(atPath: bench.generator.path),
@@ -41,6 +37,17 @@ struct SharedBench {
                 + candidates.map { $0.standardizedFileURL.path }.joined(separator: ", ")
                 + "; set SHARED_BENCH to the folder that holds them"
         )
+    }
+
+    /// `shared/bench` next to the repository, then next to the working directory or its parent.
+    private static var defaultCandidates: [URL] {
+        let repository = benchmarksDirectory.deletingLastPathComponent()
+        let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return [
+            repository.appendingPathComponent("../shared/bench"),
+            workingDirectory.appendingPathComponent("../shared/bench"),
+            workingDirectory.appendingPathComponent("../../shared/bench"),
+        ]
     }
 }
 
