@@ -1,0 +1,241 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SSEParser
+import SSETestServer
+import Testing
+
+@Suite("Broadcast hub", .timeLimit(.minutes(1)))
+struct HubTests {
+    @Test("every subscriber receives every message, with ids from one sequence")
+    func fanOut() async throws {
+        try await TestServer.withRunning { server in
+            async let first = RawHTTPClient.exchange(port: server.port, .get("/subscribe")) {
+                $0.contains("data: two\n\n")
+            }
+            async let second = RawHTTPClient.exchange(port: server.port, .get("/subscribe")) {
+                $0.contains("data: two\n\n")
+            }
+            try await server.waitForSubscribers(count: 2)
+
+            let published = try await RawHTTPClient.exchange(
+                port: server.port,
+                .request("POST", "/publish?event=greeting", body: "one")
+            )
+            #expect(published.status == 200)
+            #expect(String(decoding: published.wireBody, as: UTF8.self) == "{\"id\":\"1\",\"subscribers\":2}\n")
+            let event = try await server.publish("two")
+            #expect(event == ServerSentEvent(id: "2", data: "two"))
+
+            for response in try await [first, second] {
+                #expect(response.status == 200)
+                #expect(response.header("Content-Type") == "text/event-stream")
+                #expect(response.text == "id: 1\nevent: greeting\ndata: one\n\nid: 2\ndata: two\n\n")
+            }
+        }
+    }
+
+    @Test("Last-Event-ID replays what the ring buffer still holds")
+    func replay() async throws {
+        try await TestServer.withRunning(configuration: .init(historyCapacity: 3)) { server in
+            for n in 1...5 { try await server.publish("m\(n)") }
+            let resumed = try await RawHTTPClient.exchange(
+                port: server.port,
+                .get("/subscribe", headers: ["Last-Event-ID: 3"])
+            ) { $0.contains("data: m5\n\n") }
+            #expect(resumed.text == "id: 4\ndata: m4\n\nid: 5\ndata: m5\n\n")
+
+            // ID 1 has left the ring buffer: everything held is replayed.
+            let gap = try await RawHTTPClient.exchange(
+                port: server.port,
+                .get("/subscribe", headers: ["Last-Event-ID: 1"])
+            ) { $0.contains("data: m5\n\n") }
+            #expect(gap.text == "id: 3\ndata: m3\n\nid: 4\ndata: m4\n\nid: 5\ndata: m5\n\n")
+        }
+    }
+
+    @Test("a fresh subscriber gets only new messages, with scenario options applied")
+    func freshSubscriber() async throws {
+        try await TestServer.withRunning { server in
+            try await server.publish("old")
+            async let response = RawHTTPClient.exchange(
+                port: server.port,
+                .get("/subscribe?retry=2000&dropAfter=1&framing=close")
+            )
+            try await server.waitForSubscribers(count: 1)
+            try await server.publish("new")
+            let received = try await response
+            #expect(String(decoding: received.wireBody, as: UTF8.self) == "retry: 2000\nid: 2\ndata: new\n\n")
+            #expect(received.ending == .fin)
+        }
+    }
+
+    @Test("publish accepts only POST")
+    func publishMethod() async throws {
+        try await TestServer.withRunning { server in
+            let response = try await RawHTTPClient.exchange(port: server.port, .get("/publish"))
+            #expect(response.status == 405)
+        }
+    }
+}
+
+@Suite("Server lifecycle", .timeLimit(.minutes(1)))
+struct LifecycleTests {
+    @Test("port 0 picks a free port, and two servers run side by side")
+    func ephemeralPorts() async throws {
+        let first = try await TestServer.start()
+        let second = try await TestServer.start()
+        #expect(first.port > 0)
+        #expect(first.port != second.port)
+        try await first.shutdown()
+        try await second.shutdown()
+        try await first.shutdown()  // a second call does nothing
+    }
+
+    @Test("shutdown closes hanging connections and fails waits")
+    func shutdownClosesConnections() async throws {
+        let server = try await TestServer.start()
+        async let hanging = RawHTTPClient.exchange(port: server.port, .get("/events?hang=before-headers"))
+        _ = try await server.waitForRequests(count: 1)
+        try await server.shutdown()
+        let response = try await hanging
+        #expect(response.bytes.isEmpty)
+        #expect(response.ending == .fin)
+        await #expect(throws: TestServerError.self) {
+            try await server.waitForRequests(count: 2)
+        }
+    }
+
+    @Test("waits time out with a sentence saying what they waited for")
+    func waitTimesOut() async throws {
+        try await TestServer.withRunning { server in
+            let clock = ContinuousClock()
+            let start = clock.now
+            do {
+                _ = try await server.waitForRequests(count: 1, timeout: .milliseconds(50))
+                Issue.record("the wait should have timed out")
+            } catch let error as TestServerError {
+                #expect(error.code == .timedOut)
+                #expect(error.description.contains("1 requests"))
+            }
+            #expect(clock.now - start < .seconds(5))
+        }
+    }
+
+    @Test("requests are recorded in order, with their connection numbers and times")
+    func recording() async throws {
+        try await TestServer.withRunning { server in
+            for n in 1...3 {
+                _ = try await RawHTTPClient.exchange(port: server.port, .get("/events?count=1&n=\(n)"))
+            }
+            let requests = try await server.waitForRequests(count: 3)
+            #expect(requests.map(\.connection) == [1, 2, 3])
+            #expect(requests.map { $0.queryValue("n") } == ["1", "2", "3"])
+            #expect(requests[0].receivedAt <= requests[1].receivedAt)
+            #expect(requests[0].header("Host") == "127.0.0.1")
+            #expect(server.connectionCount == 3)
+        }
+    }
+
+    @Test("the root path describes the endpoints")
+    func help() async throws {
+        try await TestServer.withRunning { server in
+            let response = try await RawHTTPClient.exchange(port: server.port, .get("/"))
+            #expect(response.status == 200)
+            #expect(String(decoding: response.wireBody, as: UTF8.self).contains("/subscribe"))
+        }
+    }
+}
+
+/// The `sse-test-server` executable, built next to the test bundle.
+let executablePath: String? = {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("sse-test-server").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        directory.deleteLastPathComponent()
+    }
+    return nil
+}()
+
+@Suite("The sse-test-server executable", .timeLimit(.minutes(1)))
+struct ExecutableTests {
+    @Test(
+        "prints the URL it listens on, serves, logs requests, and stops on SIGINT", .enabled(if: executablePath != nil))
+    func runs() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executablePath!)
+        process.arguments = ["--port", "0", "--tick", "10", "--cors-origin", "*"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let line = try await firstLine(of: output.fileHandleForReading, from: process)
+        #expect(line.hasPrefix("listening on http://127.0.0.1:"))
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+
+        let response = try await RawHTTPClient.exchange(port: port, .get("/events?count=3"))
+        #expect(response.text == numberedText(1...3))
+        #expect(response.header("Access-Control-Allow-Origin") == "*")
+
+        kill(process.processIdentifier, SIGINT)
+        let status = try await exitStatus(of: process)
+        #expect(status == 0)
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("GET /events?count=3"))
+    }
+
+    @Test("rejects unknown arguments with exit code 1", .enabled(if: executablePath != nil))
+    func badArgument() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executablePath!)
+        process.arguments = ["--bogus"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        #expect(try await exitStatus(of: process) == 1)
+    }
+}
+
+/// Reads `handle` on a Dispatch thread, off the cooperative pool, until the first line; after 10 seconds
+/// it terminates `process`, which ends the read.
+private func firstLine(of handle: FileHandle, from process: Process) async throws -> String {
+    struct NoLine: Error {}
+    return try await withThrowingTaskGroup(of: String.self) { group in
+        group.addTask {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    var bytes: [UInt8] = []
+                    while true {
+                        let data = handle.readData(ofLength: 1)
+                        guard let byte = data.first else { return continuation.resume(throwing: NoLine()) }
+                        if byte == UInt8(ascii: "\n") { break }
+                        bytes.append(byte)
+                    }
+                    continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(10))
+            process.terminate()
+            throw NoLine()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// Waits for `process` to exit, off the cooperative pool; 10 seconds at most.
+private func exitStatus(of process: Process) async throws -> Int32 {
+    struct StillRunning: Error {}
+    let deadline = ContinuousClock.now + .seconds(10)
+    while process.isRunning {
+        guard ContinuousClock.now < deadline else { throw StillRunning() }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return process.terminationStatus
+}
