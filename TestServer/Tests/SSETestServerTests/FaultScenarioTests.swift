@@ -226,7 +226,7 @@ struct FaultScenarioTests {
                 .framing(.connectionClose)
             let response = try await RawHTTPClient.exchange(port: server.port, .get(target(server, scenario)))
             #expect(response.wireBody == Array(numberedText(1...2).utf8))
-            #expect(response.reads > 2)
+            #expect(response.reads > 1)
         }
     }
 
