@@ -57,12 +57,17 @@ public struct EventStreamParser: Sendable {
 
     /// Bytes of a line that began in an earlier chunk and has not ended yet.
     private var partialLine: [UInt8] = []
-    /// The data buffer, as UTF-8: each `data` value followed by LF.
+    /// The data buffer, as UTF-8: each `data` value followed by LF, from `dataStart` on.
     private var dataBuffer: [UInt8] = []
+    /// Where the data begins in `dataBuffer`: a long line adopted as the buffer keeps its
+    /// `data:` prefix in front rather than being copied.
+    private var dataStart = 0
     /// The event type buffer, as UTF-8.
     private var eventTypeBuffer: [UInt8] = []
     /// The value of an `id` field seen in the current block, not yet in effect.
-    private var pendingEventID: [UInt8]? = nil
+    private var eventIDBuffer: [UInt8] = []
+    /// Whether the current block had an `id` field (`eventIDBuffer` holds its value).
+    private var hasPendingEventID = false
     /// The previous chunk ended with CR, so an LF at the start of the next one is part of that line ending.
     private var skipsLineFeed = false
     /// How many bytes of a byte order mark have been matched at the start of the stream; `nil`
@@ -168,10 +173,12 @@ public struct EventStreamParser: Sendable {
     /// the same parser can read the next connection's stream, starting with an optional byte
     /// order mark again. Clears a previous error.
     public mutating func finish() {
-        partialLine.removeAll(keepingCapacity: partialLine.capacity <= Self.retainedCapacity)
-        dataBuffer.removeAll(keepingCapacity: dataBuffer.capacity <= Self.retainedCapacity)
-        eventTypeBuffer.removeAll(keepingCapacity: true)
-        pendingEventID = nil
+        Self.clear(&partialLine)
+        Self.clear(&dataBuffer)
+        dataStart = 0
+        Self.clear(&eventTypeBuffer)
+        Self.clear(&eventIDBuffer)
+        hasPendingEventID = false
         skipsLineFeed = false
         byteOrderMarkBytesMatched = 0
         failure = nil
@@ -181,7 +188,12 @@ public struct EventStreamParser: Sendable {
 
     /// Buffers grown past this by one large event are released after it, so a long-lived
     /// stream does not hold on to its largest event's memory.
-    private static let retainedCapacity = 64 * 1024
+    private static let retainedCapacity = 256 * 1024
+
+    @inline(__always)
+    private static func clear(_ buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: buffer.capacity <= retainedCapacity)
+    }
 
     private mutating func parseLines(
         _ start: UnsafeRawPointer,
@@ -193,31 +205,38 @@ public struct EventStreamParser: Sendable {
         // until passed, so a stream that only uses one kind of line ending is still scanned once.
         var nextLineFeed = -1
         var nextCarriageReturn = -1
+        // A single `data` value still in this chunk, not yet copied into `dataBuffer`: most events
+        // are one line dispatched by the blank line right after it, and are decoded in place.
+        var deferredData: UnsafeBufferPointer<UInt8>? = nil
+        defer {
+            if let deferredData { appendData(deferredData) }
+        }
 
         while lineStart < count {
             if nextLineFeed < lineStart {
-                nextLineFeed = Self.find(.lineFeed, in: start, from: lineStart, to: count)
+                // A blank line often follows: check the first byte before calling memchr.
+                nextLineFeed =
+                    start.load(fromByteOffset: lineStart, as: UInt8.self) == .lineFeed
+                    ? lineStart : Self.find(.lineFeed, in: start, from: lineStart, to: count)
             }
             if nextCarriageReturn < lineStart {
                 nextCarriageReturn = Self.find(.carriageReturn, in: start, from: lineStart, to: count)
             }
             let lineEnd = min(nextLineFeed, nextCarriageReturn)
             if lineEnd == count {
-                try appendToPartialLine(start + lineStart, count: count - lineStart)
+                try appendToPartialLine(start + lineStart, count: count - lineStart, deferredData: deferredData)
                 return
             }
 
             if partialLine.isEmpty {
-                try processLine(start + lineStart, count: lineEnd - lineStart, onItem: onItem)
+                let line = UnsafeBufferPointer(
+                    start: (start + lineStart).assumingMemoryBound(to: UInt8.self),
+                    count: lineEnd - lineStart
+                )
+                try processLine(line, deferredData: &deferredData, onItem: onItem)
             } else {
-                try appendToPartialLine(start + lineStart, count: lineEnd - lineStart)
-                var line: [UInt8] = []
-                swap(&line, &partialLine)
-                defer {
-                    line.removeAll(keepingCapacity: line.capacity <= Self.retainedCapacity)
-                    swap(&line, &partialLine)
-                }
-                try line.withUnsafeBytes { try processLine($0.baseAddress!, count: $0.count, onItem: onItem) }
+                try appendToPartialLine(start + lineStart, count: lineEnd - lineStart, deferredData: deferredData)
+                try processPartialLine(deferredData: &deferredData, onItem: onItem)
             }
 
             lineStart = lineEnd + 1
@@ -231,6 +250,29 @@ public struct EventStreamParser: Sendable {
         }
     }
 
+    /// Processes the completed line held in `partialLine`, then empties it.
+    private mutating func processPartialLine(
+        deferredData: inout UnsafeBufferPointer<UInt8>?,
+        onItem: (EventStreamItem) throws -> Void
+    ) throws {
+        var line: [UInt8] = []
+        swap(&line, &partialLine)
+        defer {
+            Self.clear(&line)
+            swap(&line, &partialLine)
+        }
+        let field = line.withUnsafeBufferPointer { Self.field(of: $0) }
+        if case .data(let value) = field, dataBuffer.count == dataStart, deferredData == nil {
+            // A long data line (it spanned chunks): adopt its storage as the data buffer rather
+            // than copying it; the emptied data buffer becomes the next partial line's storage.
+            swap(&line, &dataBuffer)
+            dataStart = value.lowerBound
+            dataBuffer.append(.lineFeed)
+            return
+        }
+        try line.withUnsafeBufferPointer { try processLine($0, deferredData: &deferredData, onItem: onItem) }
+    }
+
     /// The offset of the first `byte` in `start[from..<to]`, or `to` when there is none.
     @inline(__always)
     private static func find(_ byte: UInt8, in start: UnsafeRawPointer, from: Int, to: Int) -> Int {
@@ -238,16 +280,21 @@ public struct EventStreamParser: Sendable {
         return UnsafeRawPointer(found) - start
     }
 
-    private mutating func appendToPartialLine(_ bytes: UnsafeRawPointer, count: Int) throws {
+    private mutating func appendToPartialLine(
+        _ bytes: UnsafeRawPointer,
+        count: Int,
+        deferredData: UnsafeBufferPointer<UInt8>?
+    ) throws {
         guard count > 0 else { return }
-        try checkSize(adding: partialLine.count + count)
+        try checkSize(adding: partialLine.count + count, deferredData: deferredData)
         partialLine.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
     /// Throws when the event in progress plus `extra` bytes would exceed the limit.
     @inline(__always)
-    private func checkSize(adding extra: Int) throws {
-        let size = dataBuffer.count + eventTypeBuffer.count + (pendingEventID?.count ?? 0) + extra
+    private func checkSize(adding extra: Int, deferredData: UnsafeBufferPointer<UInt8>?) throws {
+        var size = dataBuffer.count - dataStart + eventTypeBuffer.count + eventIDBuffer.count + extra
+        if let deferredData { size += deferredData.count + 1 }
         if size > configuration.maximumEventSize {
             throw EventStreamError.eventTooLarge(limit: configuration.maximumEventSize)
         }
@@ -278,64 +325,138 @@ public struct EventStreamParser: Sendable {
 
     // MARK: - Fields
 
-    private mutating func processLine(
-        _ line: UnsafeRawPointer,
-        count: Int,
-        onItem: (EventStreamItem) throws -> Void
-    ) throws {
-        if count == 0 {
-            try dispatch(onItem: onItem)
-            return
-        }
-        // The whole line counts, as it does while it is still arriving (see appendToPartialLine),
-        // so the same stream fails at the same line however it is chunked.
-        try checkSize(adding: count)
-        let bytes = line.assumingMemoryBound(to: UInt8.self)
-        if bytes[0] == .colon {
-            try onItem(.comment(Self.decode(UnsafeBufferPointer(start: bytes + 1, count: count - 1))))
-            return
-        }
+    /// What a line says, with value ranges as offsets into the line.
+    private enum Field {
+        case blank
+        case comment(Range<Int>)
+        case data(Range<Int>)
+        case event(Range<Int>)
+        case id(Range<Int>)
+        case retry(Range<Int>)
+        case ignored
+    }
 
-        let nameCount = Self.find(.colon, in: line, from: 0, to: count)
+    @inline(__always)
+    private static func field(of line: UnsafeBufferPointer<UInt8>) -> Field {
+        let count = line.count
+        guard count > 0, let bytes = line.baseAddress else { return .blank }
+        if bytes[0] == .colon { return .comment(1..<count) }
+
+        // Most lines are `data:`; recognise it with one load before looking for the colon.
+        if count >= 5 && bytes[4] == .colon
+            && UInt32(littleEndian: UnsafeRawPointer(bytes).loadUnaligned(as: UInt32.self)) == 0x6174_6164
+        {
+            let valueStart = count > 5 && bytes[5] == .space ? 6 : 5
+            return .data(valueStart..<count)
+        }
+        // Field names are short: a plain loop finds the colon faster than a memchr call.
+        var nameCount = 0
+        while nameCount < count && bytes[nameCount] != .colon {
+            nameCount &+= 1
+        }
         var valueStart = nameCount + 1
         if valueStart < count && bytes[valueStart] == .space {
             valueStart += 1
         }
-        let value = UnsafeBufferPointer(start: bytes + min(valueStart, count), count: max(0, count - valueStart))
+        let value = min(valueStart, count)..<count
 
         switch nameCount {
-        case 4 where bytes[0] == 0x64 && bytes[1] == 0x61 && bytes[2] == 0x74 && bytes[3] == 0x61:  // data
-            dataBuffer.append(contentsOf: value)
-            dataBuffer.append(.lineFeed)
-        case 5 where bytes[0] == 0x65 && bytes[1] == 0x76 && bytes[2] == 0x65 && bytes[3] == 0x6E && bytes[4] == 0x74:  // event
-            eventTypeBuffer.removeAll(keepingCapacity: true)
-            eventTypeBuffer.append(contentsOf: value)
-        case 2 where bytes[0] == 0x69 && bytes[1] == 0x64:  // id
-            if value.isEmpty || memchr(value.baseAddress!, 0, value.count) == nil {
-                pendingEventID = Array(value)
-            }
-        case 5 where bytes[0] == 0x72 && bytes[1] == 0x65 && bytes[2] == 0x74 && bytes[3] == 0x72 && bytes[4] == 0x79:  // retry
-            if let milliseconds = Self.parseDigits(value) {
-                try onItem(.retry(.milliseconds(milliseconds)))
-            }
+        case 4 where bytes[0] == 0x64 && bytes[1] == 0x61 && bytes[2] == 0x74 && bytes[3] == 0x61:
+            return .data(value)
+        case 5 where bytes[0] == 0x65 && bytes[1] == 0x76 && bytes[2] == 0x65 && bytes[3] == 0x6E && bytes[4] == 0x74:
+            return .event(value)
+        case 2 where bytes[0] == 0x69 && bytes[1] == 0x64:
+            return .id(value)
+        case 5 where bytes[0] == 0x72 && bytes[1] == 0x65 && bytes[2] == 0x74 && bytes[3] == 0x72 && bytes[4] == 0x79:
+            return .retry(value)
         default:
-            break  // Unknown fields are ignored.
+            return .ignored  // Unknown fields are ignored.
         }
     }
 
-    private mutating func dispatch(onItem: (EventStreamItem) throws -> Void) throws {
-        if let id = pendingEventID {
-            pendingEventID = nil
-            if !id.elementsEqual(lastEventID.utf8) {
-                lastEventID = id.withUnsafeBufferPointer(Self.decode)
+    private mutating func processLine(
+        _ line: UnsafeBufferPointer<UInt8>,
+        deferredData: inout UnsafeBufferPointer<UInt8>?,
+        onItem: (EventStreamItem) throws -> Void
+    ) throws {
+        // The whole line counts, as it does while it is still arriving (see appendToPartialLine),
+        // so the same stream fails at the same line however it is chunked.
+        try checkSize(adding: line.count, deferredData: deferredData)
+        switch Self.field(of: line) {
+        case .blank:
+            try dispatch(deferredData: &deferredData, onItem: onItem)
+        case .comment(let text):
+            try onItem(.comment(Self.decode(UnsafeBufferPointer(rebasing: line[text]))))
+        case .data(let value):
+            let value = UnsafeBufferPointer(rebasing: line[value])
+            if dataBuffer.count == dataStart && deferredData == nil {
+                deferredData = value
+            } else {
+                if let deferred = deferredData {
+                    appendData(deferred)
+                    deferredData = nil
+                }
+                appendData(value)
             }
+        case .event(let value):
+            eventTypeBuffer.removeAll(keepingCapacity: true)
+            eventTypeBuffer.append(contentsOf: UnsafeBufferPointer(rebasing: line[value]))
+        case .id(let value):
+            let value = UnsafeBufferPointer(rebasing: line[value])
+            if value.isEmpty || memchr(value.baseAddress!, 0, value.count) == nil {
+                eventIDBuffer.removeAll(keepingCapacity: true)
+                eventIDBuffer.append(contentsOf: value)
+                hasPendingEventID = true
+            }
+        case .retry(let value):
+            if let milliseconds = Self.parseDigits(UnsafeBufferPointer(rebasing: line[value])) {
+                try onItem(.retry(.milliseconds(milliseconds)))
+            }
+        case .ignored:
+            break
         }
-        guard !dataBuffer.isEmpty else {
+    }
+
+    @inline(__always)
+    private mutating func appendData(_ value: UnsafeBufferPointer<UInt8>) {
+        dataBuffer.append(contentsOf: value)
+        dataBuffer.append(.lineFeed)
+    }
+
+    private mutating func dispatch(
+        deferredData: inout UnsafeBufferPointer<UInt8>?,
+        onItem: (EventStreamItem) throws -> Void
+    ) throws {
+        if hasPendingEventID {
+            hasPendingEventID = false
+            let changed = eventIDBuffer.withUnsafeBufferPointer { id in
+                var lastEventID = lastEventID
+                return lastEventID.withUTF8 { current in
+                    current.count != id.count
+                        || (id.count > 0 && memcmp(current.baseAddress!, id.baseAddress!, id.count) != 0)
+                }
+            }
+            if changed {
+                lastEventID = eventIDBuffer.withUnsafeBufferPointer(Self.decode)
+            }
+            eventIDBuffer.removeAll(keepingCapacity: true)
+        }
+
+        let data: String
+        if let deferred = deferredData {
+            data = Self.decode(deferred)
+            deferredData = nil
+        } else if dataBuffer.count > dataStart {
+            data = dataBuffer.withUnsafeBufferPointer {
+                Self.decode(UnsafeBufferPointer(rebasing: $0[dataStart..<($0.count - 1)]))
+            }
+            Self.clear(&dataBuffer)
+            dataStart = 0
+        } else {
             eventTypeBuffer.removeAll(keepingCapacity: true)
             return
         }
 
-        let data = dataBuffer.withUnsafeBufferPointer { Self.decode(UnsafeBufferPointer(rebasing: $0.dropLast())) }
         let type: String
         if eventTypeBuffer.isEmpty {
             type = ServerSentEvent.defaultType
@@ -346,14 +467,13 @@ public struct EventStreamParser: Sendable {
             type = cachedType.string
             eventTypeBuffer.removeAll(keepingCapacity: true)
         }
-        dataBuffer.removeAll(keepingCapacity: dataBuffer.capacity <= Self.retainedCapacity)
-        try onItem(.event(ServerSentEvent(id: lastEventID, type: type, data: data)))
+        try onItem(.event(ServerSentEvent(validatedID: lastEventID, type: type, data: data)))
     }
 
     /// Decodes UTF-8, replacing invalid sequences with U+FFFD as the standard's decoder does.
     @inline(__always)
     private static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: bytes, as: UTF8.self)
+        UTF8Decoding.string(from: bytes)
     }
 
     /// The value of a non-empty run of ASCII digits, saturating at `Int64.max`; `nil` otherwise.

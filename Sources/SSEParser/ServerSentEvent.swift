@@ -32,6 +32,14 @@ public struct ServerSentEvent: Sendable, Hashable, Codable {
         self.data = data
     }
 
+    /// Creates an event from parts the parser has already normalised (the type is never empty).
+    @inline(__always)
+    init(validatedID id: String, type: String, data: String) {
+        self.id = id
+        self.type = type
+        self.data = data
+    }
+
     private enum CodingKeys: String, CodingKey {
         case id
         case type = "event"

@@ -29,7 +29,8 @@ struct AsyncSequenceTests {
     @Test("byte chunks become events", .timeLimit(.minutes(1)))
     func chunksToEvents() async throws {
         let bytes = Array(Self.stream.utf8)
-        let chunks = Chunks(elements: stride(from: 0, to: bytes.count, by: 5).map { Array(bytes[$0..<min($0 + 5, bytes.count)]) })
+        let chunks = Chunks(
+            elements: stride(from: 0, to: bytes.count, by: 5).map { Array(bytes[$0..<min($0 + 5, bytes.count)]) })
         var events: [ServerSentEvent] = []
         for try await event in chunks.serverSentEvents() {
             events.append(event)

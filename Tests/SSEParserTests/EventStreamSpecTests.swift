@@ -185,7 +185,8 @@ struct EventStreamSpecTests {
 
     @Test("the event type is the event field's value, message by default, reset after dispatch")
     func eventType() {
-        let outcome = parseEveryWay("event: add\ndata: 1\n\ndata: 2\n\nevent:\ndata: 3\n\nevent: a\nevent: b\ndata: 4\n\n")
+        let outcome = parseEveryWay(
+            "event: add\ndata: 1\n\ndata: 2\n\nevent:\ndata: 3\n\nevent: a\nevent: b\ndata: 4\n\n")
         #expect(
             outcome.items == [
                 message("1", type: "add"), message("2"), message("3"), message("4", type: "b"),
@@ -195,7 +196,8 @@ struct EventStreamSpecTests {
 
     @Test("the spec's examples: ids take effect at the blank line and persist; an empty id resets")
     func specExampleIDs() {
-        let outcome = parseEveryWay(": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n\n")
+        let outcome = parseEveryWay(
+            ": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n\n")
         #expect(
             outcome.items == [
                 .comment(" test stream"),
@@ -253,7 +255,9 @@ struct EventStreamSpecTests {
 
     @Test(
         "retry with anything but ASCII digits is ignored",
-        arguments: ["retry: 1.5", "retry: -1", "retry: 10 ", "retry:  10", "retry: ", "retry", "retry: ١٢", "retry: 1e3"]
+        arguments: [
+            "retry: 1.5", "retry: -1", "retry: 10 ", "retry:  10", "retry: ", "retry", "retry: ١٢", "retry: 1e3",
+        ]
     )
     func invalidRetry(line: String) {
         #expect(parseEveryWay("\(line)\ndata: x\n\n").items == [message("x")])
@@ -297,7 +301,10 @@ struct EventStreamSpecTests {
     @Test("an initial last event ID is used for events until the stream sets one")
     func initialLastEventID() throws {
         var parser = EventStreamParser(lastEventID: "41")
-        #expect(try parser.parse(Array("data: a\n\nid: 42\ndata: b\n\n".utf8)) == [message("a", id: "41"), message("b", id: "42")])
+        #expect(
+            try parser.parse(Array("data: a\n\nid: 42\ndata: b\n\n".utf8)) == [
+                message("a", id: "41"), message("b", id: "42"),
+            ])
     }
 
     @Test("the spec's example of empty data lines")
@@ -328,7 +335,8 @@ struct EventStreamSpecTests {
     func manyDataLinesPastLimit() {
         // Each line is 11 bytes and leaves 6 in the data buffer: 6 + 11 fits in 20, 12 + 11 does not.
         let configuration = EventStreamParser.Configuration(maximumEventSize: 20)
-        let outcome = parseEveryWay("data: 1\n\ndata: 12345\ndata: 12345\ndata: 12345\n\n", configuration: configuration)
+        let outcome = parseEveryWay(
+            "data: 1\n\ndata: 12345\ndata: 12345\ndata: 12345\n\n", configuration: configuration)
         #expect(outcome.items == [message("1")])
         #expect(outcome.error == .eventTooLarge(limit: 20))
     }
@@ -356,7 +364,9 @@ struct EventStreamSpecTests {
     @Test("an endless comment line is bounded too")
     func endlessComment() {
         let configuration = EventStreamParser.Configuration(maximumEventSize: 64)
-        let outcome = parse(Array((":" + String(repeating: "x", count: 200)).utf8), chunkedAt: [10, 20, 70], configuration: configuration)
+        let outcome = parse(
+            Array((":" + String(repeating: "x", count: 200)).utf8), chunkedAt: [10, 20, 70],
+            configuration: configuration)
         #expect(outcome.error == .eventTooLarge(limit: 64))
     }
 

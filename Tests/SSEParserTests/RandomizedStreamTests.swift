@@ -58,7 +58,8 @@ func referenceInterpretation(of bytes: [UInt8]) -> ParseOutcome {
                 continue
             }
             if data.hasSuffix("\n") { data.removeLast() }
-            items.append(.event(ServerSentEvent(id: lastEventID, type: eventType.isEmpty ? "message" : eventType, data: data)))
+            items.append(
+                .event(ServerSentEvent(id: lastEventID, type: eventType.isEmpty ? "message" : eventType, data: data)))
             data = ""
             eventType = ""
             continue
@@ -96,8 +97,12 @@ struct StreamGenerator {
     var random: SplitMix64
 
     private static let newlines = ["\n", "\r", "\r\n"]
-    private static let words = ["a", "data", "id", "event", "retry", ":", " ", "x y", "é", "東京", "😀", "\u{0000}", "12", "message"]
-    private static let invalidBytes: [[UInt8]] = [[0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF0, 0x9F], [0x80]]
+    private static let words = [
+        "a", "data", "id", "event", "retry", ":", " ", "x y", "é", "東京", "😀", "\u{0000}", "12", "message",
+    ]
+    private static let invalidBytes: [[UInt8]] = [
+        [0xFF], [0xC3], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF0, 0x9F], [0x80],
+    ]
     private static let fieldNames = ["data", "data", "data", "event", "id", "retry", "Data", "foo", ""]
 
     mutating func stream() -> [UInt8] {
@@ -161,7 +166,9 @@ struct RandomizedStreamTests {
             }
             let chunked = parse(bytes, chunkedAt: cuts)
             guard chunked == expected else {
-                Issue.record("stream #\(iteration) \(bytes) cut at \(cuts): parser gave \(chunked), the standard says \(expected)")
+                Issue.record(
+                    "stream #\(iteration) \(bytes) cut at \(cuts): parser gave \(chunked), the standard says \(expected)"
+                )
                 return
             }
         }

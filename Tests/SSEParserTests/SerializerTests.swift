@@ -1,7 +1,6 @@
+import Foundation
 import SSEParser
 import Testing
-
-import Foundation
 
 @Suite("Serializing events")
 struct SerializerTests {
