@@ -125,6 +125,18 @@ public struct EventStreamParser: Sendable {
             }
         }
 
+        if remaining == 1 {
+            // A server writing a byte at a time: a byte that is not a line ending only extends
+            // the current line, so skip the line machinery.
+            let byte = start.load(as: UInt8.self)
+            if byte != .lineFeed && byte != .carriageReturn {
+                let size = dataBuffer.count - dataStart + eventTypeBuffer.count + eventIDBuffer.count + partialLine.count
+                if size < configuration.maximumEventSize {
+                    partialLine.append(byte)
+                    return
+                }
+            }
+        }
         do {
             try parseLines(start, count: remaining, onItem: onItem)
         } catch let error as EventStreamError {
@@ -276,6 +288,15 @@ public struct EventStreamParser: Sendable {
     /// The offset of the first `byte` in `start[from..<to]`, or `to` when there is none.
     @inline(__always)
     private static func find(_ byte: UInt8, in start: UnsafeRawPointer, from: Int, to: Int) -> Int {
+        // Tiny chunks (a server writing a byte at a time) cost less with a loop than a call.
+        if to &- from < 16 {
+            var index = from
+            while index < to {
+                if start.load(fromByteOffset: index, as: UInt8.self) == byte { return index }
+                index &+= 1
+            }
+            return to
+        }
         guard let found = memchr(start + from, Int32(byte), to - from) else { return to }
         return UnsafeRawPointer(found) - start
     }
@@ -287,7 +308,11 @@ public struct EventStreamParser: Sendable {
     ) throws {
         guard count > 0 else { return }
         try checkSize(adding: partialLine.count + count, deferredData: deferredData)
-        partialLine.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+        if count == 1 {
+            partialLine.append(bytes.load(as: UInt8.self))
+        } else {
+            partialLine.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+        }
     }
 
     /// Throws when the event in progress plus `extra` bytes would exceed the limit.
