@@ -26,11 +26,15 @@ fuzz:
 	$(FUZZ_BIN) -max_total_time=$(SECONDS) -max_len=4096 -print_final_stats=1 Fuzz/.out Fuzz/corpus
 
 ## make bench: parser throughput against swift-openapi-runtime and the C limit (release build).
+## BENCH_ARGS="--quick" for a smoke run, "--runs 9" for steadier medians.
 bench:
-	$(SWIFT) run -c release --package-path Benchmarks parser-bench
+	$(SWIFT) build -c release --package-path Benchmarks
+	Benchmarks/.build/release/parser-bench $(BENCH_ARGS)
+
+FORMATTED := Package.swift Sources Tests TestServer Fuzz Benchmarks/Package.swift Benchmarks/Sources
 
 format:
-	$(SWIFT) format --in-place --recursive Package.swift Sources Tests TestServer Fuzz
+	$(SWIFT) format --in-place --recursive $(FORMATTED)
 
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests TestServer Fuzz
+	$(SWIFT) format lint --strict --recursive $(FORMATTED)

@@ -3,7 +3,8 @@
 //
 // For every input it checks that the parser does not crash and that the result does not
 // depend on how the stream is chunked: the whole input, one byte at a time, and cuts chosen
-// from the input's first bytes must all give the same items, last event ID and error.
+// from the input's first bytes must all give the same items, last event ID and error; and the
+// fast UTF-8 decoder must agree with the standard library's.
 
 private struct Outcome: Equatable {
     var items: [EventStreamItem] = []
@@ -31,6 +32,7 @@ private func run(_ bytes: UnsafeRawBufferPointer, cuts: [Int], limit: Int) -> Ou
     return outcome
 }
 
+/// libFuzzer's entry point: one input per call; a failed precondition is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 2 else { return 0 }
@@ -51,6 +53,14 @@ public func fuzzParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         position += Int(seed >> 59) + 1
         cuts.append(min(position, stream.count))
     }
+    // The fast UTF-8 path must agree with the standard library's repairing decoder.
+    let decoded = UTF8Decoding.string(from: UnsafeBufferPointer(start: data + 2, count: size - 2))
+    precondition(
+        decoded.utf8.elementsEqual(
+            String(decoding: UnsafeBufferPointer(start: data + 2, count: size - 2), as: UTF8.self).utf8),
+        "UTF8Decoding disagrees with String(decoding:)"
+    )
+
     let chunked = run(stream, cuts: cuts, limit: limit)
     precondition(whole == chunked, "chunks \(cuts) differ from whole: \(chunked) vs \(whole)")
     return 0
