@@ -6,16 +6,41 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SSEParser", targets: ["SSEParser"]),
+        .library(name: "SSEClient", targets: ["SSEClient"]),
         .library(name: "SSETestServer", targets: ["SSETestServer"]),
         .executable(name: "sse-test-server", targets: ["sse-test-server"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3")
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         // The WHATWG event-stream decoder: no dependencies, no Foundation.
         .target(name: "SSEParser"),
         .testTarget(name: "SSEParserTests", dependencies: ["SSEParser"]),
+
+        // The system libcurl, and non-variadic wrappers Swift can call.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+
+        // The libcurl-backed EventSource: reconnects, Last-Event-ID, backoff, idle timeout.
+        .target(
+            name: "SSEClient",
+            dependencies: [
+                "SSEParser",
+                "CCurl",
+                "CCurlShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SSEClientTests",
+            dependencies: ["SSEClient", "SSEParser", "SSETestServer"]
+        ),
 
         // The SSE test server with scripted faults (TestServer/): a library for tests and an executable for people.
         .target(

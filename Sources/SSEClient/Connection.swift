@@ -1,0 +1,198 @@
+import SSEParser
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// How one connection attempt turned out, for the connection loop.
+enum ConnectionOutcome: Sendable {
+    /// It ended in a way the reconnect policy decides about.
+    case ended(ReconnectStateMachine.Ending)
+    /// The server said the stream is over (204, or a hook's `.finish`).
+    case finished
+    /// A failure that no reconnect will fix.
+    case fatal(EventSourceError)
+    /// The source was closed.
+    case closed
+}
+
+/// One connection attempt of an ``EventSource``: the delegate of its libcurl transfer. It parses
+/// the body on the I/O thread and hands what it parsed to the source's storage.
+///
+/// `@unchecked Sendable`: `parser`, `openedAt` and `deliveredEvent` are only touched on the I/O
+/// thread (by the transfer's callbacks, which libcurl runs one at a time); everything shared with
+/// other threads is in `shared`, behind a lock.
+final class Connection: CurlTransferDelegate, @unchecked Sendable {
+    private struct Shared {
+        var transfer: CurlTransfer?
+        var isAdded = false
+        var outcome: ConnectionOutcome?
+        var continuation: CheckedContinuation<Void, Never>?
+        var serverRetry: Duration?
+        var openDuration: Duration = .zero
+        var deliveredEvent = false
+    }
+
+    private let shared = Mutex(Shared())
+    private let source: EventSource
+    private var parser: EventStreamParser
+    private var openedAt: UInt64?
+    private var deliveredEvent = false
+    private var scratch: [EventStreamItem] = []
+
+    init(source: EventSource, lastEventID: String) {
+        self.source = source
+        self.parser = EventStreamParser(
+            configuration: .init(maximumEventSize: source.configuration.maximumEventSize),
+            lastEventID: lastEventID
+        )
+    }
+
+    /// Makes the request and waits until the transfer is over.
+    func run(_ request: TransferRequest) async -> (ConnectionOutcome, ReconnectStateMachine.Summary, Duration?) {
+        let transfer: CurlTransfer
+        do {
+            transfer = try CurlTransfer(request: request, delegate: self)
+        } catch {
+            return (.fatal(error), .init(deliveredEvent: false, openDuration: .zero), nil)
+        }
+        await withCheckedContinuation { continuation in
+            let start = shared.withLock { shared in
+                if shared.outcome != nil { return false }
+                shared.transfer = transfer
+                shared.isAdded = true
+                shared.continuation = continuation
+                return true
+            }
+            if start {
+                source.driver.add(transfer)
+            } else {
+                continuation.resume()
+            }
+        }
+        return shared.withLock { shared in
+            (
+                shared.outcome ?? .closed,
+                .init(deliveredEvent: shared.deliveredEvent, openDuration: shared.openDuration),
+                shared.serverRetry
+            )
+        }
+    }
+
+    /// Stops the connection for `reason` (`.closed` or `.restart`) from any thread.
+    func abort(because reason: DisconnectReason) {
+        let transfer: CurlTransfer? = shared.withLock { shared in
+            if shared.outcome == nil {
+                shared.outcome = reason == .restart ? .ended(.restart) : .closed
+            }
+            return shared.isAdded ? shared.transfer : nil
+        }
+        if let transfer { source.driver.abort(transfer) }
+    }
+
+    /// Resumes reading after the consumer caught up.
+    func resume() {
+        if let transfer = shared.withLock({ $0.transfer }) {
+            source.driver.resume(transfer)
+        }
+    }
+
+    private func record(_ outcome: ConnectionOutcome) {
+        shared.withLock { shared in
+            if shared.outcome == nil { shared.outcome = outcome }
+        }
+    }
+
+    // MARK: CurlTransferDelegate (I/O thread)
+
+    func transferDidReceiveHead(_ head: ResponseHead) -> Bool {
+        let disposition =
+            source.hooks.classifyResponse?(head)
+            ?? ResponseClassifier.classify(head, requestURL: source.url, now: Self.unixTime())
+        switch disposition {
+        case .open:
+            openedAt = CurlDriver.now()
+            source.storage.updateMetrics { $0.openedConnections += 1 }
+            source.logger.debug("open", metadata: ["url": "\(source.url)", "status": "\(head.status)"])
+            source.storage.emit(.open(head))
+            return true
+        case .finish:
+            record(.finished)
+        case .retry(let after):
+            let error = EventSourceError(.unexpectedStatus(head.status), url: source.url)
+            record(.ended(.failure(error, retryAfter: after)))
+        case .fail(let error):
+            record(.fatal(error))
+        }
+        return false
+    }
+
+    func transferDidReceiveBody(_ bytes: UnsafeRawBufferPointer) -> BodyDisposition {
+        if source.storage.pauseIfFull(self) {
+            return .pause
+        }
+        scratch.removeAll(keepingCapacity: true)
+        do {
+            try parser.parse(bytes) { scratch.append($0) }
+        } catch {
+            record(
+                .fatal(EventSourceError(.eventTooLarge(limit: parser.configuration.maximumEventSize), url: source.url)))
+            return .abort
+        }
+        var retry: Duration?
+        for item in scratch {
+            switch item {
+            case .event: deliveredEvent = true
+            case .retry(let delay): retry = delay
+            case .comment: break
+            }
+        }
+        if let retry {
+            shared.withLock { $0.serverRetry = retry }
+        }
+        source.storage.deliver(scratch, lastEventID: parser.lastEventID, byteCount: bytes.count)
+        return .consumed
+    }
+
+    func transferDidComplete(_ completion: TransferCompletion) {
+        // An `id` in a block the connection cut off never takes effect; the parser kept the last
+        // one that did, which `deliver` already stored.
+        parser.finish()
+        let openDuration: Duration =
+            openedAt.map { .nanoseconds(Int64(CurlDriver.now() &- $0)) } ?? .zero
+        let continuation: CheckedContinuation<Void, Never>? = shared.withLock { shared in
+            if shared.outcome == nil {
+                switch completion {
+                case .finished:
+                    shared.outcome = .ended(.endOfStream)
+                case .failed(let error):
+                    shared.outcome = error.isTransient ? .ended(.failure(error, retryAfter: nil)) : .fatal(error)
+                case .idleTimedOut:
+                    let timeout = source.configuration.idleTimeout ?? .zero
+                    let error = EventSourceError(.idleTimeout(timeout), url: source.url)
+                    shared.outcome = .ended(.failure(error, retryAfter: nil))
+                case .aborted:
+                    shared.outcome = .closed
+                }
+            }
+            shared.deliveredEvent = deliveredEvent
+            shared.openDuration = openDuration
+            shared.transfer = nil
+            defer { shared.continuation = nil }
+            return shared.continuation
+        }
+        continuation?.resume()
+    }
+
+    /// Unix time in seconds, for `Retry-After` dates.
+    private static func unixTime() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

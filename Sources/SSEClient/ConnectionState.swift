@@ -1,0 +1,108 @@
+import SSEParser
+
+/// Where an ``EventSource`` is in its connection life cycle, as reported by
+/// ``EventSource/states`` and ``EventSource/updates``.
+public enum ConnectionState: Sendable, Hashable {
+    /// A connection attempt is starting. `attempt` is the backoff attempt number (0 for the first
+    /// connection and after a healthy one); `lastEventID` is sent as `Last-Event-ID` when not empty.
+    case connecting(attempt: Int, lastEventID: String)
+    /// The server answered with an event stream.
+    case open(ResponseHead)
+    /// The connection ended.
+    case disconnected(DisconnectReason)
+    /// A reconnect is scheduled after `delay`.
+    case waitingToReconnect(delay: Duration, attempt: Int, reason: DisconnectReason)
+    /// The source is done for good: `nil` when it ended as asked (204, `close()`, the end of a
+    /// request-scoped stream), or the error that ended it.
+    case finished(EventSourceError?)
+}
+
+/// Why a connection ended.
+public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
+    /// The server ended the response body cleanly.
+    case endOfStream
+    /// The connection failed: a network error, an idle timeout, a retryable status, a bad response.
+    case failure(EventSourceError)
+    /// ``EventSource/reconnect()`` asked for a fresh connection.
+    case restart
+    /// ``EventSource/close()`` was called, or the consuming task was cancelled.
+    case closed
+
+    /// What kind of ending this was, for ``EventSource/Metrics/reconnects``.
+    public var cause: ReconnectCause {
+        switch self {
+        case .endOfStream: .endOfStream
+        case .restart: .restart
+        case .closed: .closed
+        case .failure(let error):
+            switch error.code {
+            case .idleTimeout: .idleTimeout
+            case .unexpectedStatus: .retryableStatus
+            default: .networkError
+            }
+        }
+    }
+
+    /// A short phrase: "the server ended the stream", "no data for 5 s (idle timeout)", ….
+    public var description: String {
+        switch self {
+        case .endOfStream: "the server ended the stream"
+        case .failure(let error): error.description
+        case .restart: "a reconnect was requested"
+        case .closed: "closed"
+        }
+    }
+}
+
+/// The kinds of ``DisconnectReason``, as counter keys.
+public enum ReconnectCause: String, Sendable, Hashable, CaseIterable {
+    /// The server ended the stream cleanly.
+    case endOfStream
+    /// A network or protocol error.
+    case networkError
+    /// No data within the idle timeout.
+    case idleTimeout
+    /// A retryable status such as 429 or 503.
+    case retryableStatus
+    /// ``EventSource/reconnect()`` was called.
+    case restart
+    /// The source was closed.
+    case closed
+}
+
+/// Everything an ``EventSource`` reports, in the order it happened.
+public enum EventSourceUpdate: Sendable, Hashable {
+    /// An event.
+    case event(ServerSentEvent)
+    /// A comment line (a heartbeat), with the text after the colon.
+    case comment(String)
+    /// The server set a new reconnection time with `retry:`.
+    case retry(Duration)
+    /// The connection state changed.
+    case state(ConnectionState)
+}
+
+extension EventSource {
+    /// Counters of one source since it was created.
+    public struct Metrics: Sendable, Hashable {
+        /// Connection attempts started.
+        public var connections = 0
+        /// Connections that opened an event stream.
+        public var openedConnections = 0
+        /// Reconnects scheduled, by what ended the previous connection.
+        public var reconnects: [ReconnectCause: Int] = [:]
+        /// Events delivered to the buffer (received and parsed).
+        public var events = 0
+        /// Comment lines received.
+        public var comments = 0
+        /// Response body bytes received (after decompression).
+        public var bytes = 0
+        /// Times the transfer was paused because the consumer fell behind.
+        public var pauses = 0
+        /// The most recent failure, if any.
+        public var lastError: EventSourceError?
+
+        /// All reconnects, whatever their cause.
+        public var totalReconnects: Int { reconnects.values.reduce(0, +) }
+    }
+}

@@ -1,0 +1,253 @@
+import CCurl
+import CCurlShims
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Runs every transfer of the process on one I/O thread with libcurl's multi interface, so a
+/// thousand open streams cost one thread, and no transfer ever blocks Swift's cooperative pool.
+///
+/// Callers hand it commands (add, abort, resume) from any thread; the I/O thread applies them,
+/// drives libcurl with `curl_multi_poll`, and is woken for new commands by `curl_multi_wakeup`.
+/// The thread starts with the first transfer and exits (closing its connection cache) once it
+/// has had none for a moment, so an idle process holds no thread or socket of ours.
+final class CurlDriver: Sendable {
+    /// The driver all event sources share.
+    static let shared = CurlDriver()
+
+    private enum Command {
+        case add(CurlTransfer)
+        case abort(CurlTransfer)
+        case resume(CurlTransfer)
+    }
+
+    private struct State {
+        var commands: [Command] = []
+        /// The running thread's multi handle; `nil` when no thread runs.
+        var multi: UnsafeMutableRawPointer?
+        /// Threads started so far, for tests and diagnostics.
+        var threadsStarted = 0
+        var activeTransfers = 0
+    }
+
+    /// The state shared with callers. Holding raw pointers and class references inside the mutex
+    /// is safe because every access goes through the lock, and the multi handle is only freed by
+    /// the I/O thread after it has been removed from here.
+    private let state = Mutex(State())
+
+    /// How long the thread lingers without transfers before exiting.
+    private let linger: Duration
+
+    init(linger: Duration = .milliseconds(500)) {
+        self.linger = linger
+    }
+
+    /// Starts `transfer`. Its delegate hears about it on the I/O thread from now on.
+    func add(_ transfer: CurlTransfer) {
+        enqueue(.add(transfer))
+    }
+
+    /// Stops `transfer` now; its delegate receives `.aborted` unless it already completed.
+    func abort(_ transfer: CurlTransfer) {
+        enqueue(.abort(transfer))
+    }
+
+    /// Resumes a transfer paused by its delegate.
+    func resume(_ transfer: CurlTransfer) {
+        enqueue(.resume(transfer))
+    }
+
+    /// Whether an I/O thread is running, and how many have been started, for tests.
+    var threadStatus: (isRunning: Bool, started: Int, activeTransfers: Int) {
+        state.withLock { ($0.multi != nil, $0.threadsStarted, $0.activeTransfers) }
+    }
+
+    private func enqueue(_ command: Command) {
+        state.withLock { state in
+            state.commands.append(command)
+            if let multi = state.multi {
+                // Inside the lock: the I/O thread frees the handle only after taking it out of here.
+                _ = curl_multi_wakeup(multi)
+            } else {
+                CurlGlobal.initializeOnce()
+                guard let multi = curl_multi_init() else { return }
+                state.multi = multi
+                state.threadsStarted += 1
+                startThread(multi: multi)
+            }
+        }
+    }
+
+    private func startThread(multi: UnsafeMutableRawPointer) {
+        let context = Unmanaged.passRetained(ThreadContext(driver: self, multi: multi)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread,
+            nil,
+            { context in
+                let box = Unmanaged<ThreadContext>.fromOpaque(context!).takeRetainedValue()
+                box.driver.run(multi: box.multi)
+                return nil
+            },
+            context
+        )
+        if result == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<ThreadContext>.fromOpaque(context).release()
+            fatalError("sse: cannot start the libcurl I/O thread (pthread_create: \(result))")
+        }
+    }
+
+    /// Monotonic nanoseconds.
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    // MARK: - I/O thread
+
+    private func run(multi: UnsafeMutableRawPointer) {
+        // Transfers in the multi handle, by easy handle address.
+        var transfers: [UInt: CurlTransfer] = [:]
+        let lingerNanoseconds = UInt64(Duration.milliseconds(of: linger)) * 1_000_000
+        // Since when the thread has had no transfer; `nil` while it has some.
+        var idleSince: UInt64? = Self.now()
+
+        while true {
+            let commands: [Command]? = state.withLock { state in
+                if state.commands.isEmpty, let idleSince, Self.now() - idleSince >= lingerNanoseconds {
+                    state.multi = nil
+                    return nil
+                }
+                defer { state.commands.removeAll(keepingCapacity: true) }
+                return state.commands
+            }
+            guard let commands else { break }
+
+            for command in commands {
+                switch command {
+                case .add(let transfer):
+                    guard let handle = transfer.handle else { continue }
+                    transfer.lastActivity = Self.now()
+                    let code = curl_multi_add_handle(multi, handle)
+                    if code == CURLM_OK {
+                        transfers[UInt(bitPattern: handle)] = transfer
+                    } else {
+                        let message = String(cString: curl_multi_strerror(code))
+                        transfer.release()
+                        let error = EventSourceError(
+                            .transport("libcurl refused the transfer: \(message)"), url: transfer.requestURL)
+                        transfer.delegate.transferDidComplete(.failed(error))
+                    }
+                case .abort(let transfer):
+                    guard let handle = transfer.handle, transfers[UInt(bitPattern: handle)] != nil else { continue }
+                    finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .aborted)
+                case .resume(let transfer):
+                    guard let handle = transfer.handle, transfers[UInt(bitPattern: handle)] != nil, transfer.isPaused
+                    else { continue }
+                    transfer.isPaused = false
+                    transfer.lastActivity = Self.now()
+                    // May call the write callback right here with the data it held back.
+                    _ = curl_easy_pause(handle, sse_curl_pause_continue)
+                }
+            }
+
+            var running: Int32 = 0
+            _ = curl_multi_perform(multi, &running)
+
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
+                    let transfer = transfers[UInt(bitPattern: handle)]
+                else { continue }
+                let code = message.pointee.data.result
+                finish(
+                    transfer, handle: handle, multi: multi, transfers: &transfers,
+                    completion: completion(of: transfer, code: code))
+            }
+
+            // Idle timeouts, and how long to sleep: until the nearest one, at most a second.
+            let now = Self.now()
+            var waitNanoseconds: UInt64 = 1_000_000_000
+            for transfer in Array(transfers.values) {
+                guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused, let handle = transfer.handle
+                else {
+                    continue
+                }
+                let elapsed = now &- transfer.lastActivity
+                if elapsed >= timeout {
+                    finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .idleTimedOut)
+                } else {
+                    waitNanoseconds = min(waitNanoseconds, timeout - elapsed)
+                }
+            }
+            if transfers.isEmpty {
+                waitNanoseconds = min(waitNanoseconds, lingerNanoseconds)
+            }
+            state.withLock { $0.activeTransfers = transfers.count }
+
+            let waitMilliseconds = Int32((waitNanoseconds + 999_999) / 1_000_000)
+            _ = curl_multi_poll(multi, nil, 0, waitMilliseconds, nil)
+            if !transfers.isEmpty {
+                idleSince = nil
+            } else if idleSince == nil {
+                idleSince = Self.now()
+            }
+        }
+        curl_multi_cleanup(multi)
+    }
+
+    private func finish(
+        _ transfer: CurlTransfer,
+        handle: UnsafeMutableRawPointer,
+        multi: UnsafeMutableRawPointer,
+        transfers: inout [UInt: CurlTransfer],
+        completion: TransferCompletion
+    ) {
+        _ = curl_multi_remove_handle(multi, handle)
+        transfers[UInt(bitPattern: handle)] = nil
+        transfer.release()
+        transfer.delegate.transferDidComplete(completion)
+    }
+
+    /// Maps libcurl's result code to how the transfer ended: the one place `CURLcode` is interpreted.
+    private func completion(of transfer: CurlTransfer, code: CURLcode) -> TransferCompletion {
+        if transfer.abortedByCallback { return .aborted }
+        let url = transfer.requestURL
+        switch code {
+        case CURLE_OK:
+            return .finished
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
+            CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_CERTPROBLEM:
+            return .failed(EventSourceError(.tlsVerification(transfer.errorMessage(for: code)), url: url))
+        case CURLE_TOO_MANY_REDIRECTS:
+            return .failed(EventSourceError(.redirect(transfer.errorMessage(for: code)), url: url))
+        case CURLE_UNSUPPORTED_PROTOCOL where transfer.redirectCount > 0:
+            return .failed(EventSourceError(.redirect(transfer.errorMessage(for: code)), url: url))
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return .failed(EventSourceError(.invalidRequest(transfer.errorMessage(for: code)), url: url))
+        default:
+            return .failed(EventSourceError(.transport(transfer.errorMessage(for: code)), url: url))
+        }
+    }
+}
+
+/// What the new thread needs, passed through `pthread_create`'s context pointer.
+private final class ThreadContext: @unchecked Sendable {
+    // Written once before the thread starts and only read on it.
+    let driver: CurlDriver
+    let multi: UnsafeMutableRawPointer
+
+    init(driver: CurlDriver, multi: UnsafeMutableRawPointer) {
+        self.driver = driver
+        self.multi = multi
+    }
+}

@@ -1,0 +1,307 @@
+import CCurl
+import CCurlShims
+
+/// What one connection attempt asks of libcurl.
+struct TransferRequest: Sendable {
+    var url: String
+    var method: String
+    var headers: [HTTPHeader]
+    var body: [UInt8]?
+    var connectTimeout: Duration
+    var tls: EventSource.TLS
+    var acceptsCompression: Bool
+    var maximumRedirects: Int
+    var userAgent: String
+    var idleTimeout: Duration?
+}
+
+/// How a transfer ended, as seen from libcurl.
+enum TransferCompletion: Sendable {
+    /// The body ended cleanly.
+    case finished
+    /// libcurl reported an error.
+    case failed(EventSourceError)
+    /// The transfer was aborted: by a callback's decision, by `abort`, or by the idle timer.
+    case aborted
+    /// No byte arrived within the idle timeout.
+    case idleTimedOut
+}
+
+/// Receives a transfer's events, always on the I/O thread.
+protocol CurlTransferDelegate: AnyObject, Sendable {
+    /// The final response head (after redirects). Return `false` to abort the transfer.
+    func transferDidReceiveHead(_ head: ResponseHead) -> Bool
+    /// Body bytes. Return `.pause` to leave them unconsumed (libcurl delivers them again after
+    /// ``CurlDriver/resume(_:)``), `.abort` to stop the transfer.
+    func transferDidReceiveBody(_ bytes: UnsafeRawBufferPointer) -> BodyDisposition
+    /// The transfer ended; the easy handle has been released.
+    func transferDidComplete(_ completion: TransferCompletion)
+}
+
+enum BodyDisposition {
+    case consumed
+    case pause
+    case abort
+}
+
+/// One libcurl easy handle, its options and its callbacks. Every unsafe pointer of the client is
+/// in this file.
+///
+/// Created and configured on the caller's thread, then handed to ``CurlDriver``, after which only
+/// the I/O thread touches it: that single-thread ownership is why it is `@unchecked Sendable`.
+final class CurlTransfer: @unchecked Sendable {
+    private(set) var handle: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    let delegate: any CurlTransferDelegate
+    let requestURL: String
+    let idleTimeoutNanoseconds: UInt64?
+    private let followsRedirects: Bool
+
+    // I/O thread state.
+    private var headers: [HTTPHeader] = []
+    private var headDelivered = false
+    /// A callback decided to stop the transfer; libcurl then reports a write error, which is ours.
+    private(set) var abortedByCallback = false
+    /// When a byte last arrived (or the transfer started), on the I/O thread's monotonic clock.
+    var lastActivity: UInt64 = 0
+    /// Paused because the consumer is behind; the idle timer does not run meanwhile.
+    var isPaused = false
+
+    /// Creates and configures the easy handle.
+    init(request: TransferRequest, delegate: any CurlTransferDelegate) throws(EventSourceError) {
+        CurlGlobal.initializeOnce()
+        self.delegate = delegate
+        self.requestURL = request.url
+        self.idleTimeoutNanoseconds = request.idleTimeout.map {
+            UInt64(max(1, Duration.milliseconds(of: $0))) * 1_000_000
+        }
+        self.followsRedirects = request.maximumRedirects > 0
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        guard let handle = curl_easy_init() else {
+            errorBuffer.deallocate()
+            throw EventSourceError(.invalidRequest("libcurl could not create a handle"), url: request.url)
+        }
+        self.handle = handle
+        do {
+            try configure(handle, request)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    deinit {
+        release()
+        errorBuffer.deallocate()
+    }
+
+    /// Releases the easy handle and header list; the transfer must no longer be in a multi handle.
+    func release() {
+        if let handle {
+            curl_easy_cleanup(handle)
+            self.handle = nil
+        }
+        if let headerList {
+            curl_slist_free_all(headerList)
+            self.headerList = nil
+        }
+    }
+
+    /// libcurl's message for a failed transfer: the error buffer when it says more than the code.
+    func errorMessage(for code: CURLcode) -> String {
+        let detail = String(cString: errorBuffer)
+        return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+    }
+
+    /// How many redirects were followed.
+    var redirectCount: Int {
+        guard let handle else { return 0 }
+        var count = 0
+        _ = sse_curl_easy_getinfo_long(handle, CURLINFO_REDIRECT_COUNT, &count)
+        return count
+    }
+
+    private func configure(_ handle: UnsafeMutableRawPointer, _ request: TransferRequest) throws(EventSourceError) {
+        func check(_ code: CURLcode, _ what: String) throws(EventSourceError) {
+            guard code == CURLE_OK else {
+                let message = String(cString: curl_easy_strerror(code))
+                throw EventSourceError(.invalidRequest("\(what): \(message)"), url: request.url)
+            }
+        }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
+        try check(sse_curl_easy_setopt_string(handle, CURLOPT_URL, request.url), "URL")
+        try check(sse_curl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "protocols")
+        try check(sse_curl_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "redirect protocols")
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, followsRedirects ? 1 : 0), "redirects")
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_MAXREDIRS, max(0, request.maximumRedirects)), "redirects")
+        let connectMilliseconds = max(1, Duration.milliseconds(of: request.connectTimeout))
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectMilliseconds)), "timeout")
+        try check(sse_curl_easy_setopt_string(handle, CURLOPT_USERAGENT, request.userAgent), "user agent")
+        // Deliver bytes as they arrive: SSE is latency-sensitive and has no use for Nagle.
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1), "TCP_NODELAY")
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1), "keepalive")
+        if request.acceptsCompression {
+            // The empty string asks for every encoding this libcurl was built to decode.
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""), "compression")
+        }
+
+        if !request.tls.verifiesPeer {
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS")
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0), "TLS")
+        }
+        if let caFile = request.tls.caFile {
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_CAINFO, caFile), "CA file")
+        }
+        if let certificate = request.tls.clientCertificateFile {
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate), "client certificate")
+        }
+        if let key = request.tls.clientKeyFile {
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_SSLKEY, key), "client key")
+        }
+
+        let method = request.method.uppercased()
+        if let body = request.body {
+            try check(sse_curl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "body")
+            let code = body.withUnsafeBytes { bytes in
+                // COPYPOSTFIELDS copies the bytes, so the array need not outlive this call.
+                sse_curl_easy_setopt_pointer(
+                    handle,
+                    CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(errorBuffer))
+                )
+            }
+            try check(code, "body")
+            if method != "POST" {
+                try check(sse_curl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method), "method")
+            }
+        } else if method == "HEAD" {
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1), "method")
+        } else if method != "GET" {
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method), "method")
+        }
+
+        for header in request.headers {
+            // "Name:" with nothing after it would make libcurl remove the header instead; "Name;"
+            // sends it empty.
+            let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
+            guard let list = curl_slist_append(headerList, line) else {
+                throw EventSourceError(.invalidRequest("out of memory for headers"), url: request.url)
+            }
+            headerList = list
+        }
+        if let headerList {
+            try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList), "headers")
+        }
+
+        try check(sse_curl_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlHeaderCallback), "callback")
+        try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context), "callback")
+        try check(sse_curl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback), "callback")
+        try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "callback")
+        try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context), "callback")
+    }
+
+    // MARK: Callbacks (I/O thread)
+
+    fileprivate func didReceiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        lastActivity = CurlDriver.now()
+        var line = Substring(decoding: bytes, as: UTF8.self)
+        while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
+        if line.hasPrefix("HTTP/") {
+            headers.removeAll()
+            return true
+        }
+        if !line.isEmpty {
+            if let colon = line.firstIndex(of: ":") {
+                let name = String(line[..<colon])
+                let value = line[line.index(after: colon)...].trimmingASCIISpaces()
+                headers.append(HTTPHeader(name, value))
+            }
+            return true
+        }
+
+        // The blank line ending a response head.
+        guard let handle else { return false }
+        var status = 0
+        _ = sse_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        if (100..<200).contains(status) { return true }
+        if followsRedirects && [301, 302, 303, 307, 308].contains(status) && headers.value(for: "Location") != nil {
+            return true  // libcurl follows it; the head that matters comes next.
+        }
+        return deliverHead(status: status)
+    }
+
+    private func deliverHead(status: Int) -> Bool {
+        headDelivered = true
+        var effectiveURL: UnsafeMutablePointer<CChar>?
+        if let handle { _ = sse_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effectiveURL) }
+        let head = ResponseHead(
+            status: status,
+            headers: headers,
+            url: effectiveURL.map { String(cString: $0) } ?? requestURL
+        )
+        headers = []
+        if delegate.transferDidReceiveHead(head) { return true }
+        abortedByCallback = true
+        return false
+    }
+
+    fileprivate func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if !headDelivered {
+            guard let handle else { return 0 }
+            var status = 0
+            _ = sse_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            guard deliverHead(status: status) else { return 0 }
+        }
+        switch delegate.transferDidReceiveBody(bytes) {
+        case .consumed:
+            lastActivity = CurlDriver.now()
+            return bytes.count
+        case .pause:
+            isPaused = true
+            return Int(bitPattern: UInt(sse_curl_writefunc_pause))
+        case .abort:
+            abortedByCallback = true
+            return 0
+        }
+    }
+}
+
+/// The transfer behind an easy handle, from its CURLOPT_PRIVATE pointer.
+func curlTransfer(of handle: UnsafeMutableRawPointer) -> CurlTransfer? {
+    var pointer: UnsafeMutablePointer<CChar>?
+    guard sse_curl_easy_getinfo_string(handle, CURLINFO_PRIVATE, &pointer) == CURLE_OK, let pointer else { return nil }
+    return Unmanaged<CurlTransfer>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+}
+
+private let curlHeaderCallback: sse_curl_data_callback = { data, size, count, context in
+    guard let context else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    return transfer.didReceiveHeaderLine(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+}
+
+private let curlWriteCallback: sse_curl_data_callback = { data, size, count, context in
+    guard let context else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    return transfer.didReceiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+}
+
+/// `curl_global_init` must run once before any other call, and is not thread-safe itself.
+enum CurlGlobal {
+    private static let initialized: Bool = {
+        curl_global_init(sse_curl_global_all) == CURLE_OK
+    }()
+
+    static func initializeOnce() {
+        _ = initialized
+    }
+
+    /// The libcurl version in use, for the default `User-Agent`.
+    static var version: String {
+        String(cString: sse_curl_version_string())
+    }
+}

@@ -1,0 +1,175 @@
+extension EventSource {
+    /// How an ``EventSource`` connects and reconnects. Every property has a default suited to a
+    /// long-lived stream; request-scoped streams (an LLM completion over POST) typically set
+    /// ``method``, ``body`` and ``endOfStream`` to ``EndOfStreamPolicy/finish``.
+    public struct Configuration: Sendable, Hashable {
+        /// The HTTP method. Default: `GET`.
+        public var method: String
+
+        /// Extra request headers, sent on every connection. `Accept: text/event-stream` and
+        /// `Cache-Control: no-cache` are sent unless overridden here; `Last-Event-ID` is managed
+        /// by the source. Default: none.
+        public var headers: [HTTPHeader]
+
+        /// The request body, sent on every connection (for example a JSON prompt). Default: none.
+        public var body: [UInt8]?
+
+        /// The last event ID to resume from on the first connection (sent as `Last-Event-ID`).
+        /// Default: empty, so the first request carries no `Last-Event-ID`.
+        public var lastEventID: String
+
+        /// When and how fast to reconnect. Default: ``ReconnectPolicy/default``.
+        public var reconnect: ReconnectPolicy
+
+        /// What a clean end of the response body means. Default: ``EndOfStreamPolicy/reconnect``,
+        /// as the standard says.
+        public var endOfStream: EndOfStreamPolicy
+
+        /// Whether a request with a method other than GET, HEAD or OPTIONS (a POST with a body)
+        /// may be sent again when reconnecting. Default: `false`: such a stream ends, or fails,
+        /// instead of repeating the request.
+        public var replaysNonIdempotentRequests: Bool
+
+        /// How long a connection may stay silent (no event, no comment, no byte) before it is
+        /// considered dead, dropped and reconnected; `nil` turns the check off. Default: 300 s.
+        /// Measured to the millisecond; not counted while the consumer is behind and the
+        /// connection is paused for it.
+        public var idleTimeout: Duration?
+
+        /// How long establishing a connection (DNS, TCP, TLS) may take. Default: 30 s.
+        public var connectTimeout: Duration
+
+        /// Certificate verification and client certificates. Default: verify against the system's CAs.
+        public var tls: TLS
+
+        /// Whether to ask for a compressed body (`Accept-Encoding` with every encoding libcurl
+        /// can decode: gzip, deflate, brotli, zstd as built). Default: `false`.
+        public var acceptsCompression: Bool
+
+        /// How many redirects to follow (HTTP and HTTPS targets only; `Authorization` and cookies
+        /// are not sent to another host); 0 treats a redirect as an unexpected status. Default: 10.
+        public var maximumRedirects: Int
+
+        /// The largest event accepted, in bytes; a larger one ends the source with
+        /// ``EventSourceError/Code/eventTooLarge(limit:)``. Default: 16 MiB.
+        public var maximumEventSize: Int
+
+        /// How many received items may wait for the consumer before the connection is paused,
+        /// so a slow consumer slows the server down (TCP backpressure) instead of growing memory.
+        /// Reading resumes when half of them have been consumed. Default: 1024.
+        public var maximumBufferedEvents: Int
+
+        /// The `User-Agent` header. Default: `swift-sse` with the libcurl version.
+        public var userAgent: String
+
+        /// Creates a configuration; see each property for its default.
+        public init(
+            method: String = "GET",
+            headers: [HTTPHeader] = [],
+            body: [UInt8]? = nil,
+            lastEventID: String = "",
+            reconnect: ReconnectPolicy = .default,
+            endOfStream: EndOfStreamPolicy = .reconnect,
+            replaysNonIdempotentRequests: Bool = false,
+            idleTimeout: Duration? = .seconds(300),
+            connectTimeout: Duration = .seconds(30),
+            tls: TLS = TLS(),
+            acceptsCompression: Bool = false,
+            maximumRedirects: Int = 10,
+            maximumEventSize: Int = 16 * 1024 * 1024,
+            maximumBufferedEvents: Int = 1024,
+            userAgent: String = EventSource.defaultUserAgent
+        ) {
+            self.method = method
+            self.headers = headers
+            self.body = body
+            self.lastEventID = lastEventID
+            self.reconnect = reconnect
+            self.endOfStream = endOfStream
+            self.replaysNonIdempotentRequests = replaysNonIdempotentRequests
+            self.idleTimeout = idleTimeout
+            self.connectTimeout = connectTimeout
+            self.tls = tls
+            self.acceptsCompression = acceptsCompression
+            self.maximumRedirects = maximumRedirects
+            self.maximumEventSize = maximumEventSize
+            self.maximumBufferedEvents = maximumBufferedEvents
+            self.userAgent = userAgent
+        }
+
+        /// The defaults.
+        public static let `default` = Configuration()
+
+        /// Whether the request may be sent again on reconnect.
+        var mayRepeatRequest: Bool {
+            let idempotent = ["GET", "HEAD", "OPTIONS"].contains(method.uppercased())
+            return idempotent || replaysNonIdempotentRequests
+        }
+    }
+
+    /// What a clean end of the response body (the server closed the stream) means.
+    public enum EndOfStreamPolicy: Sendable, Hashable {
+        /// Reconnect, resuming from the last event ID, as the standard says. For long-lived streams.
+        case reconnect
+        /// The stream is complete: the event sequence ends normally. For request-scoped streams
+        /// such as an LLM completion.
+        case finish
+    }
+
+    /// TLS settings.
+    public struct TLS: Sendable, Hashable {
+        /// Whether the server's certificate and host name are verified. Default: `true`. Turning
+        /// this off (``insecure``) accepts any certificate: for testing only.
+        public var verifiesPeer: Bool
+
+        /// A PEM file of CA certificates to verify the server against instead of the system's.
+        /// Default: `nil` (the system's CAs).
+        public var caFile: String?
+
+        /// A PEM client certificate for mutual TLS. Default: `nil`.
+        public var clientCertificateFile: String?
+
+        /// The PEM private key of ``clientCertificateFile``. Default: `nil`.
+        public var clientKeyFile: String?
+
+        /// Creates TLS settings; by default the server is verified against the system's CAs.
+        public init(
+            verifiesPeer: Bool = true,
+            caFile: String? = nil,
+            clientCertificateFile: String? = nil,
+            clientKeyFile: String? = nil
+        ) {
+            self.verifiesPeer = verifiesPeer
+            self.caFile = caFile
+            self.clientCertificateFile = clientCertificateFile
+            self.clientKeyFile = clientKeyFile
+        }
+
+        /// No verification of the server's certificate or host name. For testing only.
+        public static let insecure = TLS(verifiesPeer: false)
+    }
+}
+
+/// One HTTP header field.
+public struct HTTPHeader: Sendable, Hashable, CustomStringConvertible {
+    /// The field name, as sent or received (compare case-insensitively).
+    public var name: String
+    /// The field value.
+    public var value: String
+
+    /// Creates a header field.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// `Name: value`.
+    public var description: String { "\(name): \(value)" }
+}
+
+extension Array where Element == HTTPHeader {
+    /// The value of the first field named `name`, compared case-insensitively.
+    public func value(for name: String) -> String? {
+        first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}

@@ -1,0 +1,229 @@
+/// When and how fast an ``EventSource`` reconnects after a connection ends or fails.
+///
+/// The delay before reconnect attempt *n* (1 for the first reconnect after a connection ends) is
+///
+///     base    = the server's latest `retry:` value, or initialDelay if it sent none
+///     base'   = n ≥ 2 ? max(base, minimumRepeatDelay) : base
+///     d       = min(maximumDelay, base' × multiplier^(n − 1))
+///     delay   = d × (1 − jitter × r),   r uniform in [0, 1)
+///
+/// and a `Retry-After` from a 429 or 5xx answer raises it to at least that long, still capped at
+/// `maximumDelay`. With the defaults (base 1 s) the delays fall in:
+///
+/// | attempt | delay        |
+/// |---------|--------------|
+/// | 1       | 0.5 – 1 s    |
+/// | 2       | 1 – 2 s      |
+/// | 3       | 2 – 4 s      |
+/// | 4       | 4 – 8 s      |
+/// | 5       | 8 – 16 s     |
+/// | 6 and on| 15 – 30 s    |
+///
+/// The attempt number resets to 1 only after a connection that delivered at least one event and
+/// stayed open for `resetAfter`, so a server that accepts and closes at once, cleanly or not, and
+/// even with `retry: 0`, is met with growing delays rather than a tight reconnect loop: from the
+/// second consecutive attempt on, the base is at least `minimumRepeatDelay`.
+public struct ReconnectPolicy: Sendable, Hashable {
+    /// Whether the source reconnects at all. Default: `true`. When `false`, a clean end of the
+    /// stream finishes the source and a failure ends it with that failure.
+    public var isEnabled: Bool
+
+    /// The base delay until the server sends `retry:`. Default: 1 s.
+    public var initialDelay: Duration
+
+    /// The longest delay between attempts, also the cap on `Retry-After`. Default: 30 s.
+    public var maximumDelay: Duration
+
+    /// The factor by which the delay grows with each consecutive attempt. Default: 2.
+    public var multiplier: Double
+
+    /// The fraction of each delay that is randomised away, from 0 (none) to 1: the delay is
+    /// drawn from `[d × (1 − jitter), d]`. Default: 0.5, so clients that lost the same server do
+    /// not come back in lockstep.
+    public var jitter: Double
+
+    /// How long a connection that delivered an event must stay open before the attempt number
+    /// resets. Default: 60 s.
+    public var resetAfter: Duration
+
+    /// The smallest base from the second consecutive attempt on, so a `retry: 0` cannot turn a
+    /// failing server into a flood of reconnects. Default: 100 ms.
+    public var minimumRepeatDelay: Duration
+
+    /// After how many consecutive failed attempts (connections that delivered no event) to give
+    /// up with ``EventSourceError/Code/gaveUp(attempts:lastFailure:)``; `nil` never gives up.
+    /// Default: `nil`.
+    public var maximumAttempts: Int?
+
+    /// How long a streak of failed attempts may last before giving up; `nil` never gives up.
+    /// Default: `nil`.
+    public var maximumElapsed: Duration?
+
+    /// Creates a policy; see each property for its default.
+    public init(
+        isEnabled: Bool = true,
+        initialDelay: Duration = .seconds(1),
+        maximumDelay: Duration = .seconds(30),
+        multiplier: Double = 2,
+        jitter: Double = 0.5,
+        resetAfter: Duration = .seconds(60),
+        minimumRepeatDelay: Duration = .milliseconds(100),
+        maximumAttempts: Int? = nil,
+        maximumElapsed: Duration? = nil
+    ) {
+        self.isEnabled = isEnabled
+        self.initialDelay = initialDelay
+        self.maximumDelay = maximumDelay
+        self.multiplier = multiplier
+        self.jitter = jitter
+        self.resetAfter = resetAfter
+        self.minimumRepeatDelay = minimumRepeatDelay
+        self.maximumAttempts = maximumAttempts
+        self.maximumElapsed = maximumElapsed
+    }
+
+    /// The defaults: reconnect forever, 1 s initial delay doubling to at most 30 s, half jitter.
+    public static let `default` = ReconnectPolicy()
+
+    /// Never reconnect.
+    public static let disabled = ReconnectPolicy(isEnabled: false)
+
+    /// The delay before reconnect attempt `attempt` (1-based) with base delay `base`, for a
+    /// random number `random` in `[0, 1)`; see the formula in the type's documentation.
+    public func delay(attempt: Int, base: Duration, random: Double) -> Duration {
+        let attempt = max(1, attempt)
+        var baseSeconds = max(0, base.seconds)
+        if attempt >= 2 {
+            baseSeconds = max(baseSeconds, minimumRepeatDelay.seconds)
+        }
+        let maximum = max(0, maximumDelay.seconds)
+        var seconds = min(maximum, baseSeconds)
+        var step = 1
+        while step < attempt && seconds < maximum {
+            seconds = min(maximum, seconds * max(1, multiplier))
+            step += 1
+        }
+        let jitter = min(1, max(0, jitter))
+        let random = min(max(random, 0), 1)
+        return .seconds(seconds * (1 - jitter * random))
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+/// The reconnect decisions of one ``EventSource``: a pure state machine fed with how each
+/// connection ended, returning what to do next. No clocks, sockets or randomness of its own.
+struct ReconnectStateMachine: Sendable {
+    /// How a connection ended.
+    enum Ending: Sendable {
+        /// The server ended the body cleanly.
+        case endOfStream
+        /// The connection failed; `retryAfter` from a 429/5xx answer, if any.
+        case failure(EventSourceError, retryAfter: Duration?)
+        /// The caller asked for a fresh connection.
+        case restart
+    }
+
+    /// What one connection achieved.
+    struct Summary: Sendable {
+        /// Whether it delivered at least one event.
+        var deliveredEvent: Bool
+        /// How long it was open (from the response head to its end); zero if it never opened.
+        var openDuration: Duration
+    }
+
+    /// What to do next.
+    enum Decision: Sendable, Equatable {
+        /// Reconnect after `delay`; `attempt` is the backoff attempt number.
+        case reconnect(delay: Duration, attempt: Int)
+        /// Stop: the stream is complete.
+        case finish
+        /// Stop with an error.
+        case fail(EventSourceError)
+    }
+
+    let policy: ReconnectPolicy
+    let mayRepeatRequest: Bool
+    let endOfStream: EventSource.EndOfStreamPolicy
+    /// For the "gave up" error.
+    let url: String
+
+    /// The server's latest `retry:` value.
+    private(set) var serverRetry: Duration?
+    /// Backoff attempts since the last healthy connection.
+    private(set) var attempt = 0
+    /// Consecutive connections that delivered no event, for the give-up limits.
+    private(set) var failedAttempts = 0
+    /// When the current streak of failed attempts began, in the caller's time.
+    private var streakStart: Duration?
+
+    init(policy: ReconnectPolicy, mayRepeatRequest: Bool, endOfStream: EventSource.EndOfStreamPolicy, url: String) {
+        self.policy = policy
+        self.mayRepeatRequest = mayRepeatRequest
+        self.endOfStream = endOfStream
+        self.url = url
+    }
+
+    /// Records a `retry:` field from the server.
+    mutating func serverRequestedRetry(_ delay: Duration) {
+        serverRetry = delay
+    }
+
+    /// Decides what follows a connection that ended as `ending` after achieving `summary`.
+    ///
+    /// - Parameters:
+    ///   - now: The current time on any monotonic clock, for the give-up time limit.
+    ///   - random: A number in `[0, 1)` for the jitter.
+    mutating func decide(after ending: Ending, summary: Summary, now: Duration, random: Double) -> Decision {
+        if summary.deliveredEvent {
+            failedAttempts = 0
+            streakStart = nil
+            if summary.openDuration >= policy.resetAfter {
+                attempt = 0
+            }
+        }
+
+        switch ending {
+        case .restart:
+            return .reconnect(delay: .zero, attempt: attempt)
+        case .endOfStream:
+            if endOfStream == .finish || !policy.isEnabled || !mayRepeatRequest {
+                return .finish
+            }
+        case .failure(let error, _):
+            if !error.isTransient || !policy.isEnabled || !mayRepeatRequest {
+                return .fail(error)
+            }
+        }
+
+        if !summary.deliveredEvent {
+            failedAttempts += 1
+            if streakStart == nil { streakStart = now }
+            let lastFailure: String
+            if case .failure(let error, _) = ending {
+                lastFailure = error.description
+            } else {
+                lastFailure = "the server ended the stream without sending an event"
+            }
+            if let maximum = policy.maximumAttempts, failedAttempts > maximum {
+                return .fail(EventSourceError(.gaveUp(attempts: failedAttempts, lastFailure: lastFailure), url: url))
+            }
+            if let maximum = policy.maximumElapsed, let streakStart, now - streakStart >= maximum {
+                return .fail(EventSourceError(.gaveUp(attempts: failedAttempts, lastFailure: lastFailure), url: url))
+            }
+        }
+
+        attempt += 1
+        var delay = policy.delay(attempt: attempt, base: serverRetry ?? policy.initialDelay, random: random)
+        if case .failure(_, let retryAfter?) = ending {
+            delay = min(max(delay, retryAfter), policy.maximumDelay)
+        }
+        return .reconnect(delay: delay, attempt: attempt)
+    }
+}
