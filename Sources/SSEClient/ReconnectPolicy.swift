@@ -105,7 +105,9 @@ public struct ReconnectPolicy: Sendable, Hashable {
         }
         let jitter = min(1, max(0, jitter))
         let random = min(max(random, 0), 1)
-        return .seconds(seconds * (1 - jitter * random))
+        // Whole nanoseconds, so that 0.1 s × 2^4 is exactly 1.6 s.
+        let nanoseconds = (seconds * (1 - jitter * random) * 1e9).rounded()
+        return .nanoseconds(nanoseconds < 9.2e18 ? Int64(nanoseconds) : Int64.max)
     }
 }
 
@@ -124,7 +126,8 @@ struct ReconnectStateMachine: Sendable {
     enum Ending: Sendable {
         /// The server ended the body cleanly.
         case endOfStream
-        /// The connection failed; `retryAfter` from a 429/5xx answer, if any.
+        /// The connection failed in a way worth retrying (fatal failures never get here);
+        /// `retryAfter` from a 429/5xx answer, if any.
         case failure(EventSourceError, retryAfter: Duration?)
         /// The caller asked for a fresh connection.
         case restart
@@ -197,7 +200,7 @@ struct ReconnectStateMachine: Sendable {
                 return .finish
             }
         case .failure(let error, _):
-            if !error.isTransient || !policy.isEnabled || !mayRepeatRequest {
+            if !policy.isEnabled || !mayRepeatRequest {
                 return .fail(error)
             }
         }

@@ -130,8 +130,8 @@ public struct EventStreamParser: Sendable {
             // the current line, so skip the line machinery.
             let byte = start.load(as: UInt8.self)
             if byte != .lineFeed && byte != .carriageReturn {
-                let size = dataBuffer.count - dataStart + eventTypeBuffer.count + eventIDBuffer.count + partialLine.count
-                if size < configuration.maximumEventSize {
+                let eventSize = dataBuffer.count - dataStart + eventTypeBuffer.count + eventIDBuffer.count
+                if eventSize + partialLine.count < configuration.maximumEventSize {
                     partialLine.append(byte)
                     return
                 }

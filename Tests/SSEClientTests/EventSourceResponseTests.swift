@@ -1,0 +1,250 @@
+import SSEClient
+import SSEParser
+import SSETestServer
+import Testing
+
+@Suite("EventSource responses and reconnects", .timeLimit(.minutes(1)))
+struct EventSourceResponseTests {
+    @Test("204 ends the stream for good: the sequence ends normally and nothing reconnects")
+    func noContent() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(url: server.url(for: .status(204)), configuration: .testing())
+            let (events, error) = try await collectUntilEnd(source)
+            #expect(events.isEmpty)
+            #expect(error == nil)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test("a 204 after a drop ends a resumed stream normally")
+    func noContentAfterEvents() async throws {
+        try await TestServer.withRunning { server in
+            let redirectToEnd = server.route("/ends", .status(204))
+            let sleeps = RecordedSleeps()
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 2)),
+                configuration: .testing(),
+                hooks: .init(
+                    prepareRequest: { request in
+                        var request = request
+                        if request.attempt > 0 { request.url = redirectToEnd }
+                        return request
+                    },
+                    sleep: sleeps.hook
+                )
+            )
+            let (events, error) = try await collectUntilEnd(source)
+            #expect(events.map(\.id) == ["1", "2"])
+            #expect(error == nil)
+        }
+    }
+
+    @Test(
+        "401, 404 and other 4xx are fatal, with a message saying what came back",
+        arguments: [401, 403, 404, 410]
+    )
+    func fatalStatus(status: Int) async throws {
+        try await TestServer.withRunning { server in
+            let url = server.url(for: .status(status))
+            let source = EventSource(url: url, configuration: .testing())
+            let (_, error) = try await collectUntilEnd(source)
+            #expect(error == EventSourceError(.unexpectedStatus(status), url: url))
+            #expect(error?.description.contains("\(status)") == true)
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test("a wrong Content-Type is fatal")
+    func wrongContentType() async throws {
+        try await TestServer.withRunning { server in
+            let url = server.url(for: .numbered(count: 3).contentType("application/json"))
+            let (_, error) = try await collectUntilEnd(EventSource(url: url, configuration: .testing()))
+            #expect(error?.code == .wrongContentType("application/json"))
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test("5xx, 408 and 429 are retried until the server recovers", arguments: [500, 503, 408, 429])
+    func retriedStatus(status: Int) async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 2).failing(with: status, times: 2)),
+                configuration: .testing()
+            )
+            let events = try await collectEvents(source, count: 2)
+            #expect(events.map(\.id) == ["1", "2"])
+            #expect(server.requests.count == 3)
+            #expect(source.metrics.reconnects[.retryableStatus] == 2)
+        }
+    }
+
+    @Test("Retry-After in seconds and as a date sets the reconnect delay, capped by the maximum")
+    func retryAfter() async throws {
+        try await TestServer.withRunning { server in
+            let sleeps = RecordedSleeps()
+            var policy = ReconnectPolicy.fastForTests
+            policy.maximumDelay = .seconds(20)
+            let inTheFuture = "Fri, 01 Jan 2100 00:00:00 GMT"
+            let paths = [
+                server.route("/a", .status(503, times: 1, retryAfter: "3")),
+                server.route("/b", .status(429, times: 1, retryAfter: inTheFuture)),
+            ]
+            for path in paths {
+                let source = EventSource(
+                    url: path,
+                    configuration: .testing { $0.reconnect = policy },
+                    hooks: .init(sleep: sleeps.hook)
+                )
+                _ = try await collectEvents(source, count: 1)
+            }
+            #expect(sleeps.all == [.seconds(3), .seconds(20)])
+        }
+    }
+
+    @Test("network errors are retried: connection refused, then giving up carries the last failure")
+    func refusedThenGiveUp() async throws {
+        let port = try await TestServer.withRunning { $0.port }  // a port that nobody listens on now
+        let sleeps = RecordedSleeps()
+        var policy = ReconnectPolicy.fastForTests
+        policy.maximumAttempts = 3
+        let source = EventSource(
+            url: "http://127.0.0.1:\(port)/events",
+            configuration: .testing { $0.reconnect = policy },
+            hooks: .init(sleep: sleeps.hook)
+        )
+        let (_, error) = try await collectUntilEnd(source)
+        guard case .gaveUp(let attempts, let lastFailure)? = error?.code else {
+            Issue.record("expected gave up, got \(String(describing: error))")
+            return
+        }
+        #expect(attempts == 4)
+        #expect(lastFailure.lowercased().contains("connect"))
+        #expect(sleeps.all.count == 3)
+        #expect(source.metrics.connections == 4)
+    }
+
+    @Test("a reset connection and a body cut mid-chunk are retried and resumed")
+    func resetAndTruncated() async throws {
+        try await TestServer.withRunning { server in
+            for ending in [Scenario.Ending.reset, .close] {
+                let source = EventSource(
+                    url: server.url(for: .numbered(count: 6).droppingAfter(events: 2, with: ending).keyed("\(ending)")),
+                    configuration: .testing()
+                )
+                let events = try await collectEvents(source, count: 6)
+                #expect(events.map(\.id) == ["1", "2", "3", "4", "5", "6"])
+                // The third connection drops too, after its two events; it may or may not have been counted.
+                #expect((source.metrics.reconnects[.networkError] ?? 0) >= 2, "\(ending)")
+            }
+        }
+    }
+
+    @Test("a response-classification hook can override the built-in rules")
+    func classificationHook() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 1).failing(with: 404, times: 2)),
+                configuration: .testing(),
+                hooks: .init(classifyResponse: { head in head.status == 404 ? .retry(after: nil) : nil })
+            )
+            let events = try await collectEvents(source, count: 1)
+            #expect(events.map(\.id) == ["1"])
+            #expect(server.requests.count == 3)
+        }
+    }
+
+    @Test("redirects are followed, and reconnects use the original URL")
+    func redirects() async throws {
+        try await TestServer.withRunning { server in
+            _ = server.route("/target", .numbered(count: 4).droppingAfter(events: 2))
+            let start = server.route("/start", .redirect(307, to: "/target"))
+            let source = EventSource(url: start, configuration: .testing())
+            let events = try await collectEvents(source, count: 4)
+            #expect(events.map(\.id) == ["1", "2", "3", "4"])
+            #expect(server.requests.map(\.path) == ["/start", "/target", "/start", "/target"])
+        }
+    }
+
+    @Test("too many redirects end the source with a redirect error")
+    func redirectLoop() async throws {
+        try await TestServer.withRunning { server in
+            let loop = server.route("/loop", .redirect(302, to: "/loop"))
+            let (_, error) = try await collectUntilEnd(
+                EventSource(url: loop, configuration: .testing { $0.maximumRedirects = 3 })
+            )
+            guard case .redirect? = error?.code else {
+                Issue.record("expected a redirect error, got \(String(describing: error))")
+                return
+            }
+            #expect(server.requests.count == 4)
+        }
+    }
+
+    @Test("a redirect to a non-HTTP scheme is refused")
+    func redirectToFile() async throws {
+        try await TestServer.withRunning { server in
+            let url = server.route("/evil", .redirect(302, to: "file:///etc/passwd"))
+            let (_, error) = try await collectUntilEnd(EventSource(url: url, configuration: .testing()))
+            guard case .redirect? = error?.code else {
+                Issue.record("expected a redirect error, got \(String(describing: error))")
+                return
+            }
+        }
+    }
+
+    @Test("Authorization and cookies are not forwarded to another host on redirect")
+    func credentialsNotForwarded() async throws {
+        try await TestServer.withRunning { server in
+            // "localhost" and "127.0.0.1" are different hosts to the client.
+            let echo = "http://localhost:\(server.port)/echo"
+            let start = server.route("/start", .redirect(307, to: echo))
+            let source = EventSource(
+                url: start,
+                configuration: .testing {
+                    $0.headers = [HTTPHeader("Authorization", "Bearer secret"), HTTPHeader("Cookie", "session=1")]
+                }
+            )
+            _ = try await collectEvents(source, count: 1)
+            let requests = server.requests
+            #expect(requests.count >= 2)
+            #expect(requests[0].header("Authorization") == "Bearer secret")
+            #expect(requests[1].path == "/echo")
+            #expect(requests[1].header("Authorization") == nil)
+            #expect(requests[1].header("Cookie") == nil)
+        }
+    }
+
+    @Test("an event larger than the maximum event size ends the source with a clear error")
+    func eventTooLarge() async throws {
+        try await TestServer.withRunning { server in
+            let url = server.url(for: .largeEvent(size: 64 * 1024))
+            let (_, error) = try await collectUntilEnd(
+                EventSource(url: url, configuration: .testing { $0.maximumEventSize = 16 * 1024 })
+            )
+            #expect(error?.code == .eventTooLarge(limit: 16 * 1024))
+        }
+    }
+
+    @Test("a server that closes at once with retry: 0 is met with growing delays, not a flood")
+    func retryZeroFlood() async throws {
+        try await TestServer.withRunning { server in
+            let sleeps = RecordedSleeps()
+            var policy = ReconnectPolicy.default
+            policy.jitter = 0
+            policy.maximumAttempts = 6
+            let source = EventSource(
+                url: server.url(for: .raw("retry: 0\n\n")),
+                configuration: .testing { $0.reconnect = policy },
+                hooks: .init(sleep: sleeps.hook)
+            )
+            let (_, error) = try await collectUntilEnd(source)
+            #expect(error != nil)
+            #expect(
+                sleeps.all == [
+                    .zero, .milliseconds(200), .milliseconds(400), .milliseconds(800), .milliseconds(1600),
+                    .milliseconds(3200),
+                ])
+        }
+    }
+}
