@@ -72,17 +72,22 @@ public final class EventSource: Sendable {
     ///   - configuration: How to connect and reconnect; ``Configuration/default`` unless given.
     ///   - hooks: Customisation points (request and response hooks, clock, randomness).
     ///   - logger: Where connection events are logged; nothing is logged by default.
-    public init(
+    public convenience init(
         url: String,
         configuration: Configuration = .default,
         hooks: Hooks = Hooks(),
         logger: Logger = Logger(label: "sse", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
+        self.init(url: url, configuration: configuration, hooks: hooks, logger: logger, driver: .shared)
+    }
+
+    /// Creates a source on a given driver (tests use their own to observe its thread and transfers).
+    init(url: String, configuration: Configuration, hooks: Hooks, logger: Logger, driver: CurlDriver) {
         self.url = url
         self.configuration = configuration
         self.hooks = hooks
         self.logger = logger
-        self.driver = .shared
+        self.driver = driver
         let (states, continuation) = AsyncStream.makeStream(
             of: ConnectionState.self, bufferingPolicy: .bufferingNewest(256))
         self.states = states
@@ -244,7 +249,7 @@ extension EventSource {
 
             mutating func next(eventsOnly: Bool) async throws -> EventSourceUpdate? {
                 while true {
-                    if batchIndex < batch.count {
+                    if batchIndex < batch.count && !token.source.storage.isClosed {
                         defer { batchIndex += 1 }
                         return batch[batchIndex]
                     }

@@ -25,6 +25,9 @@ final class EventSourceStorage: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Mirrors `State.isClosed` for the consumer's fast path, which checks it before every update
+    /// it hands out from its batch.
+    private let closedFlag = Atomic<Bool>(false)
     private let maximumBuffered: Int
     private let stateContinuation: AsyncStream<ConnectionState>.Continuation
 
@@ -36,7 +39,7 @@ final class EventSourceStorage: Sendable {
 
     var lastEventID: String { state.withLock { $0.lastEventID } }
     var metrics: EventSource.Metrics { state.withLock { $0.metrics } }
-    var isClosed: Bool { state.withLock { $0.isClosed } }
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
     func updateMetrics(_ body: (inout EventSource.Metrics) -> Void) {
         state.withLock { body(&$0.metrics) }
@@ -147,6 +150,7 @@ final class EventSourceStorage: Sendable {
                 state.withLock { state in
                     guard !state.isClosed else { return (nil, nil, nil, nil) }
                     state.isClosed = true
+                    closedFlag.store(true, ordering: .releasing)
                     state.buffer.removeAll()
                     state.bufferedItems = 0
                     if state.terminal == nil { state.terminal = .some(nil) }

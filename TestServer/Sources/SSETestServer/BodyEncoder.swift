@@ -19,6 +19,7 @@ struct BodyEncoder {
     private let writeSize: Int?
     private let writeDelay: Duration
     private var hasWritten = false
+    private let lineEnding: Scenario.LineEnding
 
     /// Whether the byte limit has been reached: everything after it is dropped.
     private(set) var isCut: Bool
@@ -30,12 +31,22 @@ struct BodyEncoder {
         self.writeSize = scenario.writeSize
         self.writeDelay = scenario.writeDelay
         self.isCut = scenario.dropAfterBytes == 0
+        if case .raw = scenario.content {
+            self.lineEnding = .lf
+        } else {
+            self.lineEnding = scenario.lineEnding
+        }
     }
 
     /// Returns the steps that send `text`, or as much of it as the byte limit lets through.
     mutating func encode(_ text: [UInt8]) -> [Step] {
         guard !isCut, !text.isEmpty else { return [] }
         var bytes = text
+        if lineEnding != .lf {
+            // Generated text uses LF only (data never contains CR), so each LF is one line ending.
+            let newline: [UInt8] = lineEnding == .crlf ? [0x0D, 0x0A] : [0x0D]
+            bytes = bytes.flatMap { $0 == 0x0A ? newline : [$0] }
+        }
         if let remaining = remainingBytes {
             if bytes.count >= remaining {
                 bytes.removeSubrange(remaining...)

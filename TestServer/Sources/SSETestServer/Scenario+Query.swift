@@ -35,6 +35,8 @@ extension Scenario {
         add("gzip", compression == .none ? nil : compression.rawValue)
         add("framing", framing == .chunked ? nil : framing.rawValue)
         add("token", bearerToken)
+        add("newline", lineEnding == .lf ? nil : lineEnding.rawValue)
+        add("unicode", unicodePayload ? "1" : nil)
         add("key", key)
         return items
     }
@@ -89,6 +91,8 @@ extension Scenario {
         case "gzip": compression = value == "0" ? .none : try Self.choice(name, value)
         case "framing": framing = try Self.choice(name, value)
         case "token": bearerToken = value
+        case "newline": lineEnding = try Self.choice(name, value)
+        case "unicode": unicodePayload = try Self.flag(name, value)
         case "key": key = value
         default: break
         }

@@ -64,6 +64,16 @@ public struct Scenario: Sendable, Hashable {
         case connectionClose = "close"
     }
 
+    /// How generated lines end.
+    public enum LineEnding: String, Sendable, Hashable, CaseIterable {
+        /// LF, as most servers send.
+        case lf
+        /// CRLF, so a drop can fall between the CR and the LF.
+        case crlf
+        /// CR alone.
+        case cr
+    }
+
     /// Whether the body is gzip-compressed.
     ///
     /// The server writes a gzip stream of stored (uncompressed) deflate blocks, one per write, so each
@@ -161,6 +171,14 @@ public struct Scenario: Sendable, Hashable {
     /// When set, requests without `Authorization: Bearer <token>` get `401 Unauthorized`. `nil` by default.
     public var bearerToken: String?
 
+    /// The line endings of generated streams (numbered, echo, hub); raw bytes are sent as given.
+    /// ``LineEnding/lf`` by default (query `newline=lf|crlf|cr`).
+    public var lineEnding: LineEnding
+
+    /// Whether numbered data ends with multi-byte UTF-8 text (` é東😀`), so a byte-exact drop can
+    /// fall inside a character (query `unicode=1`). `false` by default.
+    public var unicodePayload: Bool
+
     /// The name of the counters this request shares with others (``statusTimes``, ``history``); `nil`
     /// (the default) uses the request target (path and query), so reconnects to the same URL share them.
     public var key: String?
@@ -195,6 +213,8 @@ public struct Scenario: Sendable, Hashable {
         self.compression = .none
         self.framing = .chunked
         self.bearerToken = nil
+        self.lineEnding = .lf
+        self.unicodePayload = false
         self.key = nil
     }
 }
@@ -359,6 +379,20 @@ extension Scenario {
         return copy
     }
 
+    /// Returns a copy whose generated lines end with `lineEnding`.
+    public func lineEnding(_ lineEnding: LineEnding) -> Scenario {
+        var copy = self
+        copy.lineEnding = lineEnding
+        return copy
+    }
+
+    /// Returns a copy whose numbered data ends with multi-byte UTF-8 text.
+    public func unicodePayload(_ enabled: Bool = true) -> Scenario {
+        var copy = self
+        copy.unicodePayload = enabled
+        return copy
+    }
+
     /// Returns a copy whose counters are shared under `key`.
     public func keyed(_ key: String) -> Scenario {
         var copy = self
@@ -374,10 +408,13 @@ extension Scenario {
     ///
     /// `numberedData(7, payloadSize: nil)` is `"7"`, `numberedData(7, payloadSize: 4)` is `"7..."`;
     /// a size smaller than the number's digits gives just the number.
-    public static func numberedData(_ n: Int, payloadSize: Int?) -> String {
+    ///
+    /// With `unicode`, the text ` é東😀` follows (after any padding).
+    public static func numberedData(_ n: Int, payloadSize: Int?, unicode: Bool = false) -> String {
         let number = String(n)
-        guard let payloadSize, payloadSize > number.utf8.count else { return number }
-        return number + String(repeating: ".", count: payloadSize - number.utf8.count)
+        let suffix = unicode ? " é東😀" : ""
+        guard let payloadSize, payloadSize > number.utf8.count else { return number + suffix }
+        return number + String(repeating: ".", count: payloadSize - number.utf8.count) + suffix
     }
 
     /// Numbered event `n` as this scenario sends it.
@@ -385,7 +422,7 @@ extension Scenario {
         ServerSentEvent(
             id: String(n),
             type: eventType ?? ServerSentEvent.defaultType,
-            data: Self.numberedData(n, payloadSize: payloadSize)
+            data: Self.numberedData(n, payloadSize: payloadSize, unicode: unicodePayload)
         )
     }
 }

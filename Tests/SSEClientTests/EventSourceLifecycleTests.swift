@@ -1,0 +1,352 @@
+import Logging
+import SSEClient
+import SSEParser
+import SSETestServer
+import Synchronization
+import Testing
+
+@testable import SSEClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Client-side TCP connections to `port` that are still established, from /proc/net/tcp: how a
+/// test sees whether the client really let go of a connection, independently of other tests.
+func establishedConnections(toPort port: Int) -> Int {
+    // The remote address column holds the port as 4 upper-case hex digits after a colon; test
+    // for it before splitting, as the table can hold thousands of lines from other tests.
+    let hex = String(port, radix: 16, uppercase: true)
+    let needle = ":" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + " "
+    var count = 0
+    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        guard let handle = fopen(file, "r") else { continue }
+        defer { fclose(handle) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        while getline(&line, &capacity, handle) > 0 {
+            guard strstr(line!, needle) != nil else { continue }
+            let fields = String(cString: line!).split(separator: " ")
+            // sl local_address rem_address st ...; addresses are HEX_IP:HEX_PORT; 01 = ESTABLISHED.
+            guard fields.count > 3, fields[3] == "01",
+                let remotePort = fields[2].split(separator: ":").last.flatMap({ Int($0, radix: 16) })
+            else { continue }
+            if remotePort == port { count += 1 }
+        }
+        free(line)
+    }
+    return count
+}
+
+/// Polls `condition` every 2 ms until it holds; returns how long that took, or `nil` after `timeout`.
+func timeUntil(_ timeout: Duration = .seconds(2), _ condition: () -> Bool) async -> Duration? {
+    let clock = ContinuousClock()
+    let start = clock.now
+    while clock.now - start < timeout {
+        if condition() { return clock.now - start }
+        try? await Task.sleep(for: .milliseconds(2))
+    }
+    return condition() ? clock.now - start : nil
+}
+
+private func makeSource(
+    _ url: String,
+    _ configuration: EventSource.Configuration = .testing(),
+    hooks: EventSource.Hooks = .init(),
+    driver: CurlDriver
+) -> EventSource {
+    EventSource(
+        url: url,
+        configuration: configuration,
+        hooks: hooks,
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        driver: driver
+    )
+}
+
+@Suite("EventSource lifecycle", .timeLimit(.minutes(1)))
+struct EventSourceLifecycleTests {
+    /// The median of five measurements, so one scheduling hiccup on a loaded machine (tests run in
+    /// parallel on two cores) does not decide the result, while a systematically slow abort does.
+    private func medianOfFive(_ measure: () async throws -> Duration?) async throws -> Duration? {
+        var samples: [Duration] = []
+        for _ in 0..<5 {
+            guard let sample = try await measure() else { return nil }
+            samples.append(sample)
+        }
+        return samples.sorted()[2]
+    }
+
+    @Test("close() aborts the transfer within 100 ms and nothing reconnects")
+    func closeIsPrompt() async throws {
+        try await TestServer.withRunning { server in
+            let median = try await medianOfFive {
+                let before = server.requests.count
+                let source = EventSource(
+                    url: server.url(for: .numbered(interval: .milliseconds(20))), configuration: .testing())
+                var iterator = source.events.makeAsyncIterator()
+                _ = try await iterator.next()
+                #expect(establishedConnections(toPort: server.port) >= 1)
+                source.close()
+                let closedAfter = await timeUntil { establishedConnections(toPort: server.port) == 0 }
+                let afterClose = try await iterator.next()
+                #expect(afterClose == nil, "after close: \(String(describing: afterClose))")
+                try await Task.sleep(for: .milliseconds(30))
+                #expect(server.requests.count == before + 1, "nothing reconnects after close()")
+                return closedAfter
+            }
+            #expect(median != nil && median! < .milliseconds(100), "closed after \(String(describing: median))")
+        }
+    }
+
+    @Test("cancelling the consuming task closes the connection within 100 ms")
+    func cancellationIsPrompt() async throws {
+        try await TestServer.withRunning { server in
+            let median = try await medianOfFive {
+                let before = server.requests.count
+                let source = EventSource(
+                    url: server.url(for: .numbered(interval: .seconds(10))), configuration: .testing())
+                let consumer = Task {
+                    for try await _ in source.events {}
+                }
+                #expect(await timeUntil { establishedConnections(toPort: server.port) >= 1 } != nil)
+                consumer.cancel()
+                let closedAfter = await timeUntil { establishedConnections(toPort: server.port) == 0 }
+                _ = try await withTimeout(.seconds(2), "consumer to end") { try await consumer.value }
+                #expect(server.requests.count == before + 1)
+                return closedAfter
+            }
+            #expect(median != nil && median! < .milliseconds(100), "closed after \(String(describing: median))")
+        }
+    }
+
+    @Test("breaking out of the loop closes the connection")
+    func breakCloses() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(url: server.url(for: .numbered()), configuration: .testing())
+            _ = try await collectEvents(source, count: 3)  // breaks after 3
+            #expect(await timeUntil { establishedConnections(toPort: server.port) == 0 } != nil)
+        }
+    }
+
+    @Test("closing while waiting to reconnect stops the reconnect")
+    func closeDuringBackoff() async throws {
+        try await TestServer.withRunning { server in
+            var configuration = EventSource.Configuration.testing()
+            configuration.reconnect.initialDelay = .seconds(30)
+            configuration.reconnect.maximumDelay = .seconds(30)
+            let source = EventSource(url: server.url(for: .numbered(count: 1)), configuration: configuration)
+            var states = source.states.makeAsyncIterator()
+            let consumer = Task { for try await _ in source.events {} }
+            var waiting = false
+            while let state = await states.next() {
+                if case .waitingToReconnect = state {
+                    waiting = true
+                    break
+                }
+            }
+            #expect(waiting)
+            source.close()
+            _ = try await withTimeout(.seconds(2), "consumer to end") { try await consumer.value }
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test("no curl handles, threads or sockets outlive the sources")
+    func noLeaks() async throws {
+        let driver = CurlDriver(linger: .milliseconds(50))
+        try await TestServer.withRunning { server in
+            let sources = (0..<20).map { _ in makeSource(server.url(for: .numbered()), driver: driver) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for source in sources {
+                    group.addTask { _ = try await collectEvents(source, count: 2) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(await timeUntil { establishedConnections(toPort: server.port) == 0 } != nil)
+            #expect(await timeUntil { !driver.threadStatus.isRunning } != nil, "the I/O thread should exit when idle")
+            #expect(driver.threadStatus.activeTransfers == 0)
+            #expect(driver.threadStatus.started >= 1)
+
+            // A new source after that starts a new thread and works.
+            let again = makeSource(server.url(for: .numbered(count: 1)), driver: driver)
+            #expect(try await collectEvents(again, count: 1).count == 1)
+        }
+    }
+
+    @Test("a thousand-stream style load uses one I/O thread, not one per stream")
+    func oneThreadForManyStreams() async throws {
+        let driver = CurlDriver(linger: .milliseconds(50))
+        try await TestServer.withRunning { server in
+            let sources = (0..<50).map { _ in
+                makeSource(server.url(for: .numbered(interval: .milliseconds(5))), driver: driver)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for source in sources {
+                    group.addTask { _ = try await collectEvents(source, count: 3) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(driver.threadStatus.started == 1)
+        }
+    }
+
+    @Test("the idle timeout drops a silent connection and reconnects, to the millisecond")
+    func idleTimeout() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .hangAfterHeaders),
+                configuration: .testing { $0.idleTimeout = .milliseconds(150) }
+            )
+            let clock = ContinuousClock()
+            var silences: [Duration] = []
+            for try await update in source.updates {
+                if case .state(.disconnected(.failure(let error))) = update {
+                    let now = clock.now
+                    #expect(error.code == .idleTimeout(.milliseconds(150)))
+                    // From the server's receipt of the request: a lower bound on the real silence
+                    // (the consumer may see the disconnect late, never early).
+                    if let request = server.requests.last { silences.append(now - request.receivedAt) }
+                }
+                if silences.count == 2 { break }
+            }
+            for silence in silences {
+                #expect(silence >= .milliseconds(150) && silence < .milliseconds(600), "dropped after \(silence)")
+            }
+            #expect(source.metrics.reconnects[.idleTimeout] == 2)
+        }
+    }
+
+    @Test("heartbeat comments keep a connection alive, and are reported as comments")
+    func heartbeatsKeepAlive() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(
+                    for: .numbered(count: 2, interval: .milliseconds(400)).heartbeat(every: .milliseconds(40))),
+                configuration: .testing { $0.idleTimeout = .milliseconds(150) }
+            )
+            var events = 0
+            var comments = 0
+            for try await update in source.updates {
+                if case .event = update { events += 1 }
+                if case .comment = update { comments += 1 }
+                if events == 2 { break }
+            }
+            #expect(comments >= 5)
+            #expect(source.metrics.reconnects[.idleTimeout] == nil)
+        }
+    }
+
+    @Test("a slow consumer pauses the transfer: memory stays bounded and the idle timer waits")
+    func backpressure() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 20_000, payloadSize: 1000)),
+                configuration: .testing {
+                    $0.maximumBufferedEvents = 16
+                    $0.idleTimeout = .milliseconds(100)
+                }
+            )
+            var iterator = source.events.makeAsyncIterator()
+            #expect(try await iterator.next()?.id == "1")
+            // The consumer stalls for three idle timeouts.
+            try await Task.sleep(for: .milliseconds(150))
+            let bytesWhilePaused = source.metrics.bytes
+            try await Task.sleep(for: .milliseconds(150))
+            #expect(source.metrics.bytes == bytesWhilePaused, "the transfer kept reading while the consumer stalled")
+            #expect(bytesWhilePaused < 200_000, "read \(bytesWhilePaused) bytes ahead of the consumer")
+            #expect(source.metrics.pauses >= 1)
+
+            var last = 1
+            // Read the rest (bounded by the suite's time limit): every event once, in order, and no
+            // idle-timeout reconnect.
+            while last < 20_000, let event = try await iterator.next() {
+                last += 1
+                if event.id != String(last) {
+                    Issue.record("expected \(last), got \(event.id)")
+                    break
+                }
+            }
+            #expect(last == 20_000)
+            #expect(source.metrics.reconnects[.idleTimeout] == nil)
+            source.close()
+        }
+    }
+
+    @Test("states and updates report the life of the connection in order")
+    func statesInOrder() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 2).droppingAfter(events: 1, with: .reset)),
+                configuration: .testing()
+            )
+            var updates: [EventSourceUpdate] = []
+            for try await update in source.updates {
+                updates.append(update)
+                if case .event(let event) = update, event.id == "2" { break }
+            }
+            let kinds = updates.map { update -> String in
+                switch update {
+                case .event(let event): "event \(event.id)"
+                case .comment: "comment"
+                case .retry: "retry"
+                case .state(.connecting(let attempt, let lastEventID)): "connecting \(attempt) '\(lastEventID)'"
+                case .state(.open(let head)): "open \(head.status)"
+                case .state(.disconnected(let reason)): "disconnected \(reason.cause)"
+                case .state(.waitingToReconnect(_, let attempt, _)): "waiting \(attempt)"
+                case .state(.finished): "finished"
+                }
+            }
+            #expect(
+                kinds == [
+                    "connecting 0 ''", "open 200", "event 1", "disconnected networkError", "waiting 1",
+                    "connecting 1 '1'", "open 200", "event 2",
+                ]
+            )
+            let metrics = source.metrics
+            #expect(metrics.connections >= 2)
+            #expect(metrics.openedConnections >= 2)
+            #expect(metrics.events == 2)
+            #expect(metrics.bytes > 0)
+            // The second connection is also cut after its event; that reconnect may be counted too.
+            #expect(metrics.reconnects[.networkError, default: 0] >= 1)
+            #expect(metrics.lastError != nil)
+        }
+    }
+
+    @Test("the states sequence ends with finished when the source finishes")
+    func statesFinish() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(url: server.url(for: .status(204)), configuration: .testing())
+            _ = try await collectUntilEnd(source)
+            var states: [ConnectionState] = []
+            for await state in source.states { states.append(state) }
+            #expect(states.last == .finished(nil))
+            #expect(states.first == .connecting(attempt: 0, lastEventID: ""))
+        }
+    }
+
+    @Test("reconnect() drops the connection and reconnects at once, without an error")
+    func restart() async throws {
+        try await TestServer.withRunning { server in
+            let sleeps = RecordedSleeps()
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 3, interval: .milliseconds(50))),
+                configuration: .testing(),
+                hooks: .init(sleep: sleeps.hook)
+            )
+            var iterator = source.events.makeAsyncIterator()
+            #expect(try await iterator.next()?.id == "1")
+            source.reconnect()
+            #expect(try await iterator.next()?.id == "2")
+            #expect(try await iterator.next()?.id == "3")
+            let requests = try await server.waitForRequests(count: 2)
+            // Event 2 may have been parsed (and buffered for the consumer) before the restart.
+            #expect(["1", "2"].contains(requests[1].header("Last-Event-ID")))
+            #expect(source.metrics.reconnects[.restart] == 1)
+            #expect(source.metrics.lastError == nil)
+            #expect(sleeps.all.first == .zero)
+            source.close()
+        }
+    }
+}
