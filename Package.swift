@@ -7,12 +7,15 @@ let package = Package(
     products: [
         .library(name: "SSEParser", targets: ["SSEParser"]),
         .library(name: "SSEClient", targets: ["SSEClient"]),
+        .executable(name: "sse-listen", targets: ["sse-listen"]),
+        .executable(name: "sse-contract-service", targets: ["sse-contract-service"]),
         .library(name: "SSETestServer", targets: ["SSETestServer"]),
         .executable(name: "sse-test-server", targets: ["sse-test-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
         // The WHATWG event-stream decoder: no dependencies, no Foundation.
@@ -40,6 +43,38 @@ let package = Package(
         .testTarget(
             name: "SSEClientTests",
             dependencies: ["SSEClient", "SSEParser", "SSETestServer"]
+        ),
+
+        // sse-listen: the terminal consumer. The core is a library so tests can reach its parts.
+        .target(
+            name: "SSEListenCore",
+            dependencies: [
+                "SSEClient",
+                "SSEParser",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "sse-listen", dependencies: ["SSEListenCore"]),
+        .testTarget(
+            name: "SSEListenTests",
+            dependencies: ["SSEListenCore", "SSEClient", "SSEParser", "SSETestServer"]
+        ),
+
+        // The test service that lets the public SSE contract-test suite drive the client.
+        .target(
+            name: "SSEContractService",
+            dependencies: [
+                "SSEClient",
+                "SSEParser",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(name: "sse-contract-service", dependencies: ["SSEContractService"]),
+        .testTarget(
+            name: "SSEContractServiceTests",
+            dependencies: ["SSEContractService", "SSEClient", "SSETestServer"]
         ),
 
         // The SSE test server with scripted faults (TestServer/): a library for tests and an executable for people.

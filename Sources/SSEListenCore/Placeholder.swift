@@ -1,0 +1,1 @@
+// Replaced by the sse-listen implementation.
