@@ -84,6 +84,21 @@ struct FaultScenarioTests {
         }
     }
 
+    @Test("generated lines can end with CRLF or CR, and numbered data can carry multi-byte text")
+    func lineEndingsAndUnicode() async throws {
+        try await TestServer.withRunning { server in
+            for (ending, newline) in [(Scenario.LineEnding.crlf, "\r\n"), (.cr, "\r")] {
+                let scenario = Scenario.numbered(count: 2).lineEnding(ending).unicodePayload().framing(.connectionClose)
+                let response = try await RawHTTPClient.exchange(port: server.port, .get(target(server, scenario)))
+                let expected = numberedText(1...2)
+                    .replacingOccurrences(of: "data: 1\n", with: "data: 1 é東😀\n")
+                    .replacingOccurrences(of: "data: 2\n", with: "data: 2 é東😀\n")
+                    .replacingOccurrences(of: "\n", with: newline)
+                #expect(response.wireBody == Array(expected.utf8))
+            }
+        }
+    }
+
     @Test("with chunked framing a byte drop cuts the chunk payload exactly, without the last chunk")
     func dropAfterBytesChunked() async throws {
         try await TestServer.withRunning { server in

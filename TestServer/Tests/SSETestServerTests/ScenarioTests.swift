@@ -21,6 +21,8 @@ struct ScenarioTests {
         .numbered(count: 2).tinyWrites(size: 1, delay: .milliseconds(3)).gzip(.always).framing(.connectionClose),
         .numbered(count: 2).gzip().contentType("text/plain").requiringBearerToken("s3cret+/="),
         .numbered(count: 2).contentType("").ending(with: .hang),
+        .numbered(count: 3).lineEnding(.crlf).unicodePayload(),
+        .numbered(count: 3).lineEnding(.cr),
     ]
 
     @Test("query round-trips", arguments: examples)
@@ -53,12 +55,14 @@ struct ScenarioTests {
         scenario.compression = .whenAccepted
         scenario.framing = .connectionClose
         scenario.bearerToken = "t"
+        scenario.lineEnding = .crlf
+        scenario.unicodePayload = true
         scenario.key = "k"
         #expect(
             scenario.query
                 == "count=9&interval=5&event=t&size=8&history=3&retry=2000&heartbeat=7&dropAfter=2&dropAfterBytes=4"
                 + "&end=reset&hang=after-headers&status=429&times=1&retryAfter=3&location=%2Fx&contentType=text%2Fhtml"
-                + "&writeSize=1&writeDelay=2&gzip=1&framing=close&token=t&key=k"
+                + "&writeSize=1&writeDelay=2&gzip=1&framing=close&token=t&newline=crlf&unicode=1&key=k"
         )
     }
 

@@ -1,0 +1,70 @@
+import SSEClient
+import SSEParser
+import SSETestServer
+import Synchronization
+import Testing
+
+@Suite("No event lost or duplicated", .timeLimit(.minutes(1)))
+struct NoEventLostTests {
+    /// Every connection is cut after a different, random number of bytes, so cuts fall mid-line,
+    /// between a CR and its LF, and inside multi-byte characters; the server replays from
+    /// `Last-Event-ID`, so the consumer must see every event exactly once, in order.
+    @Test(
+        "random drops at any byte offset, with every line ending, FIN and RST",
+        arguments: [Scenario.LineEnding.lf, .crlf, .cr]
+    )
+    func randomDrops(lineEnding: Scenario.LineEnding) async throws {
+        try await TestServer.withRunning { server in
+            let total = 150
+            let random = Mutex(SplitMix64(seed: 0xD20F + UInt64(lineEnding.rawValue.utf8.count)))
+            let cuts = Mutex<[Int]>([])
+            let base = Scenario.numbered(count: total, payloadSize: 12).unicodePayload().lineEnding(lineEnding)
+            let hooks = EventSource.Hooks(
+                prepareRequest: { request in
+                    var request = request
+                    let (bytes, reset) = random.withLock { random in
+                        (Int.random(in: 1...160, using: &random), Bool.random(using: &random))
+                    }
+                    cuts.withLock { $0.append(bytes) }
+                    let scenario = base.droppingAfter(bytes: bytes, with: reset ? .reset : .close)
+                    request.url = server.url(for: scenario)
+                    return request
+                },
+                sleep: { _ in }
+            )
+            let source = EventSource(url: server.url(for: base), configuration: .testing(), hooks: hooks)
+            let events = try await collectEvents(source, count: total, timeout: .seconds(30))
+            let expected = (1...total).map { base.numberedEvent($0) }
+            #expect(events == expected)
+            #expect(cuts.withLock { $0.count } > 20, "the stream should have been cut many times")
+        }
+    }
+
+    @Test("a stream written one byte at a time with drops loses nothing")
+    func tinyWritesWithDrops() async throws {
+        try await TestServer.withRunning { server in
+            let scenario = Scenario.numbered(count: 30).unicodePayload().lineEnding(.crlf)
+                .droppingAfter(bytes: 97, with: .reset).tinyWrites(size: 1)
+            let source = EventSource(url: server.url(for: scenario), configuration: .testing())
+            let events = try await collectEvents(source, count: 30, timeout: .seconds(30))
+            #expect(events == (1...30).map { scenario.numberedEvent($0) })
+        }
+    }
+}
+
+/// A small deterministic random number generator, so a failing seed can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
