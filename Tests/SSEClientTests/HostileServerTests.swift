@@ -1,0 +1,120 @@
+import SSEClient
+import SSEParser
+import SSETestServer
+import Testing
+
+/// Broken and hostile servers end in a clear typed error or a bounded, documented behaviour:
+/// never a crash, a hang past the configured timeouts, a retry storm, or unbounded memory.
+@Suite("Hostile and broken servers", .timeLimit(.minutes(1)))
+struct HostileServerTests {
+    @Test("an endless line stops at the maximum event size")
+    func endlessLine() async throws {
+        try await TestServer.withRunning { server in
+            let url = server.url(for: .largeEvent(size: 4 * 1024 * 1024))
+            let (events, error) = try await collectUntilEnd(
+                EventSource(url: url, configuration: .testing { $0.maximumEventSize = 256 * 1024 })
+            )
+            #expect(events.isEmpty)
+            #expect(error?.code == .eventTooLarge(limit: 256 * 1024))
+            #expect(error?.description.contains("maximum event size") == true)
+        }
+    }
+
+    @Test("endless tiny data: lines without a blank line stop at the maximum event size")
+    func manyDataLines() async throws {
+        try await TestServer.withRunning { server in
+            let body = String(repeating: "data: x\n", count: 100_000)
+            let url = server.route("/lines", .raw(body))
+            let (_, error) = try await collectUntilEnd(
+                EventSource(url: url, configuration: .testing { $0.maximumEventSize = 64 * 1024 })
+            )
+            #expect(error?.code == .eventTooLarge(limit: 64 * 1024))
+        }
+    }
+
+    @Test("NUL bytes and invalid UTF-8 become data with U+FFFD, never a crash")
+    func nulAndInvalidUTF8() async throws {
+        try await TestServer.withRunning { server in
+            let bytes: [UInt8] =
+                Array("data: a".utf8) + [0x00, 0xFF, 0xC3] + Array("b\nid: 1".utf8) + [0x00]
+                + Array("\n\n".utf8)
+            let url = server.route("/bad", .raw(bytes))
+            let events = try await collectEvents(EventSource(url: url, configuration: .testing()), count: 1)
+            #expect(events == [ServerSentEvent(id: "", data: "a\u{0000}\u{FFFD}\u{FFFD}b")])
+        }
+    }
+
+    @Test("a server that accepts and never answers is dropped after the idle timeout and retried")
+    func neverAnswers() async throws {
+        try await TestServer.withRunning { server in
+            var policy = ReconnectPolicy.fastForTests
+            policy.maximumAttempts = 2
+            let source = EventSource(
+                url: server.url(for: .hangBeforeHeaders),
+                configuration: .testing {
+                    $0.idleTimeout = .milliseconds(100)
+                    $0.reconnect = policy
+                }
+            )
+            let clock = ContinuousClock()
+            let start = clock.now
+            let (_, error) = try await collectUntilEnd(source)
+            let elapsed = clock.now - start
+            guard case .gaveUp(let attempts, let last)? = error?.code else {
+                Issue.record("expected gave up, got \(String(describing: error))")
+                return
+            }
+            #expect(attempts == 3)
+            #expect(last.contains("idle timeout"))
+            #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(5))
+        }
+    }
+
+    @Test("a body that stops mid-stream is caught by the idle timeout")
+    func stalledBody() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 2).ending(with: .hang)),
+                configuration: .testing { $0.idleTimeout = .milliseconds(100) }
+            )
+            var iterator = source.updates.makeAsyncIterator()
+            var sawIdleTimeout = false
+            while let update = try await iterator.next() {
+                if case .state(.disconnected(.failure(let error))) = update, case .idleTimeout = error.code {
+                    sawIdleTimeout = true
+                    break
+                }
+            }
+            #expect(sawIdleTimeout)
+            source.close()
+        }
+    }
+
+    @Test(
+        "URLs libcurl must not fetch are refused before anything is sent",
+        arguments: ["file:///etc/passwd", "ftp://127.0.0.1/x", "not a url", "gopher://127.0.0.1/"]
+    )
+    func refusedURLs(url: String) async throws {
+        let (_, error) = try await collectUntilEnd(EventSource(url: url, configuration: .testing()))
+        guard case .invalidRequest? = error?.code else {
+            Issue.record("expected invalidRequest for \(url), got \(String(describing: error))")
+            return
+        }
+    }
+
+    @Test("a host that does not resolve is a retried network error")
+    func unresolvableHost() async throws {
+        var policy = ReconnectPolicy.fastForTests
+        policy.maximumAttempts = 1
+        let source = EventSource(
+            url: "http://does-not-exist.invalid/events",
+            configuration: .testing { $0.reconnect = policy }
+        )
+        let (_, error) = try await collectUntilEnd(source)
+        guard case .gaveUp(let attempts, _)? = error?.code else {
+            Issue.record("expected gave up, got \(String(describing: error))")
+            return
+        }
+        #expect(attempts == 2)
+    }
+}
