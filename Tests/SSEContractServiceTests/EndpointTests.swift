@@ -104,6 +104,22 @@ struct EndpointTests {
         }
     }
 
+    @Test("DELETE /streams/N does not wait for a callback the harness never answers")
+    func deleteWithCallbackInFlight() async throws {
+        try await Fixture.run { fixture in
+            let url = fixture.streams.url(for: Scenario.raw("data: a\n\ndata: b\n\n").ending(with: .hang))
+            let location = try await fixture.createStream(url, name: "silent")
+            _ = try await fixture.receiver.waitForCallbacks("silent", count: 1)
+
+            let response = try await withTimeout(.seconds(2), "DELETE to answer") {
+                try await fixture.call("DELETE", location)
+            }
+            #expect(response.status == 204)
+            // The second event was never posted: the first callback still had no answer.
+            #expect(fixture.receiver.callbacks("silent").count == 1)
+        }
+    }
+
     @Test("DELETE / answers 204 and stops the service, closing its streams")
     func deleteRoot() async throws {
         try await TestServer.withRunning { streams in

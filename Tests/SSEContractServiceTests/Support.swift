@@ -55,8 +55,9 @@ func withTimeout<T: Sendable>(
 }
 
 /// The harness's side of callbacks: an HTTP server (the service's own) that records every POST,
-/// in the order received, and answers 202 as the harness does. It also serves two broken
-/// redirects, for the `empty-or-missing-location` tests.
+/// in the order received, and answers 202 as the harness does; callbacks under `/callbacks/silent/`
+/// are recorded but never answered. It also serves two broken redirects, for the
+/// `empty-or-missing-location` tests.
 final class CallbackReceiver: Sendable {
     private final class Recorder: Sendable {
         let received = Mutex<[ReceivedCallback]>([])
@@ -87,13 +88,18 @@ final class CallbackReceiver: Sendable {
         let server = try await HTTPServer.start { request in
             switch (request.method, request.path) {
             case ("GET", "/redirect-without-location"):
-                HTTPResponseMessage(status: 301)
+                return HTTPResponseMessage(status: 301)
             case ("GET", "/redirect-to-empty-location"):
-                HTTPResponseMessage(status: 307, headers: ["Location": ""])
+                return HTTPResponseMessage(status: 307, headers: ["Location": ""])
+            case ("POST", let path) where path.hasPrefix("/callbacks/silent/"):
+                // Records the callback, then never answers (until the receiver shuts down).
+                _ = recorder.record(request)
+                try? await Task.sleep(for: .seconds(60))
+                return HTTPResponseMessage(status: 202)
             case ("POST", _):
-                recorder.record(request)
+                return recorder.record(request)
             default:
-                HTTPResponseMessage(status: 404)
+                return HTTPResponseMessage(status: 404)
             }
         }
         return CallbackReceiver(recorder: recorder, server: server)
