@@ -1,7 +1,8 @@
 import SSEParser
 
 /// Where an ``EventSource`` is in its connection life cycle, as reported by
-/// ``EventSource/states`` and ``EventSource/updates``.
+/// ``EventSource/states`` and ``EventSource/updates``. ``finished(_:)`` is reported by
+/// ``EventSource/states`` only: ``EventSource/updates`` ends, or throws the error, instead.
 public enum ConnectionState: Sendable, Hashable {
     /// A connection attempt is starting. `attempt` is the backoff attempt number (0 for the first
     /// connection and after a healthy one); `lastEventID` is sent as `Last-Event-ID` when not empty.

@@ -68,11 +68,10 @@ private func makeSource(
 struct EventSourceLifecycleTests {
     /// The median of five measurements, so one scheduling hiccup on a loaded machine (tests run in
     /// parallel on two cores) does not decide the result, while a systematically slow abort does.
-    private func medianOfFive(_ measure: () async throws -> Duration?) async throws -> Duration? {
+    private func medianOfFive(_ measure: () async throws -> Duration) async throws -> Duration {
         var samples: [Duration] = []
         for _ in 0..<5 {
-            guard let sample = try await measure() else { return nil }
-            samples.append(sample)
+            samples.append(try await measure())
         }
         return samples.sorted()[2]
     }
@@ -86,16 +85,18 @@ struct EventSourceLifecycleTests {
                     url: server.url(for: .numbered(interval: .milliseconds(20))), configuration: .testing())
                 var iterator = source.events.makeAsyncIterator()
                 _ = try await iterator.next()
-                #expect(establishedConnections(toPort: server.port) >= 1)
+                let connection = try #require(server.requests.last?.connection)
+                let closedAt = ContinuousClock.now
                 source.close()
-                let closedAfter = await timeUntil { establishedConnections(toPort: server.port) == 0 }
+                // Measured where the connection ends, on the server's event loop.
+                let serverSawClose = try await server.waitForClose(ofConnection: connection, timeout: .seconds(5))
                 let afterClose = try await iterator.next()
                 #expect(afterClose == nil, "after close: \(String(describing: afterClose))")
                 try await Task.sleep(for: .milliseconds(30))
                 #expect(server.requests.count == before + 1, "nothing reconnects after close()")
-                return closedAfter
+                return serverSawClose - closedAt
             }
-            #expect(median != nil && median! < .milliseconds(100), "closed after \(String(describing: median))")
+            #expect(median < .milliseconds(100), "closed after \(median)")
         }
     }
 
@@ -109,14 +110,16 @@ struct EventSourceLifecycleTests {
                 let consumer = Task {
                     for try await _ in source.events {}
                 }
-                #expect(await timeUntil { establishedConnections(toPort: server.port) >= 1 } != nil)
+                let requests = try await server.waitForRequests(count: before + 1)
+                let connection = try #require(requests.last?.connection)
+                let cancelledAt = ContinuousClock.now
                 consumer.cancel()
-                let closedAfter = await timeUntil { establishedConnections(toPort: server.port) == 0 }
+                let serverSawClose = try await server.waitForClose(ofConnection: connection, timeout: .seconds(5))
                 _ = try await withTimeout(.seconds(2), "consumer to end") { try await consumer.value }
                 #expect(server.requests.count == before + 1)
-                return closedAfter
+                return serverSawClose - cancelledAt
             }
-            #expect(median != nil && median! < .milliseconds(100), "closed after \(String(describing: median))")
+            #expect(median < .milliseconds(100), "closed after \(median)")
         }
     }
 

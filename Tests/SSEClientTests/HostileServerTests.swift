@@ -118,3 +118,18 @@ struct HostileServerTests {
         #expect(attempts == 2)
     }
 }
+
+@Suite("Redirects without a target", .timeLimit(.minutes(1)))
+struct RedirectWithoutTargetTests {
+    @Test("a redirect with an empty or missing Location is an unexpected status, not a silent loop")
+    func emptyLocation() async throws {
+        try await TestServer.withRunning { server in
+            var scenario = Scenario.status(302)
+            scenario.location = ""
+            let url = server.url(for: scenario)
+            let (_, error) = try await collectUntilEnd(EventSource(url: url, configuration: .testing()))
+            #expect(error?.code == .unexpectedStatus(302))
+            #expect(server.requests.count == 1)
+        }
+    }
+}

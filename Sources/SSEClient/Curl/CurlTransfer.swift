@@ -228,8 +228,12 @@ final class CurlTransfer: @unchecked Sendable {
         var status = 0
         _ = sse_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         if (100..<200).contains(status) { return true }
-        if followsRedirects && [301, 302, 303, 307, 308].contains(status) && headers.value(for: "Location") != nil {
-            return true  // libcurl follows it; the head that matters comes next.
+        if followsRedirects && [301, 302, 303, 307, 308].contains(status),
+            let location = headers.value(for: "Location"), !location.isEmpty
+        {
+            // libcurl follows it; the head that matters comes next. Without a target (no or an
+            // empty `Location`) libcurl stops here, so this is the final answer.
+            return true
         }
         return deliverHead(status: status)
     }

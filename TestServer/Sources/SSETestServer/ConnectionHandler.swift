@@ -77,7 +77,12 @@ final class ConnectionHandler: ChannelInboundHandler {
             server.state.update { $0.subscriberCount = count }
         }
         let id = ObjectIdentifier(context.channel)
-        server.state.update { $0.openChannels[id] = nil }
+        let number = connection
+        let closedAt = ContinuousClock.now
+        server.state.update { state in
+            state.openChannels[id] = nil
+            state.closedConnections[number] = closedAt
+        }
         self.context = nil
         context.fireChannelInactive()
     }

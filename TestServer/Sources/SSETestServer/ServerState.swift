@@ -9,12 +9,14 @@ final class ServerState: Sendable {
         case requests(Int)
         case connections(Int)
         case subscribers(Int)
+        case closed(connection: Int)
 
         func isMet(by state: State) -> Bool {
             switch self {
             case .requests(let count): state.requests.count >= count
             case .connections(let count): state.connectionCount >= count
             case .subscribers(let count): state.subscriberCount >= count
+            case .closed(let connection): state.closedConnections[connection] != nil
             }
         }
     }
@@ -24,6 +26,8 @@ final class ServerState: Sendable {
         var connectionCount = 0
         var subscriberCount = 0
         var openChannels: [ObjectIdentifier: any Channel] = [:]
+        /// When each closed connection (by number) closed.
+        var closedConnections: [Int: ContinuousClock.Instant] = [:]
         var routes: [String: Scenario] = [:]
         var attempts: [String: Int] = [:]
         var numberedHeads: [String: Int] = [:]

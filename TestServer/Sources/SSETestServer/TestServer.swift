@@ -211,6 +211,29 @@ public final class TestServer: Sendable {
         try await context.state.wait(for: .connections(count), description: "\(count) connections", timeout: timeout)
     }
 
+    /// When connection `number` (1-based, in accept order, as ``RecordedRequest/connection``) closed,
+    /// by either side; `nil` while it is open or before it was accepted.
+    public func closeTime(ofConnection number: Int) -> ContinuousClock.Instant? {
+        context.state.read { $0.closedConnections[number] }
+    }
+
+    /// Returns when connection `number` closed, waiting for it if it is still open.
+    ///
+    /// The time is taken on the server's event loop as the connection goes, so it measures how
+    /// promptly a client let go of a connection independently of how busy the test's tasks are.
+    ///
+    /// - Throws: ``TestServerError`` with code `timedOut` after `timeout` (10 seconds by default).
+    public func waitForClose(ofConnection number: Int, timeout: Duration = .seconds(10)) async throws
+        -> ContinuousClock.Instant
+    {
+        try await context.state.wait(
+            for: .closed(connection: number),
+            description: "connection \(number) to close",
+            timeout: timeout
+        )
+        return closeTime(ofConnection: number)!
+    }
+
     /// Returns once at least `count` clients are subscribed to the broadcast hub.
     ///
     /// A client is subscribed before its response head is sent, so once it has the head it receives

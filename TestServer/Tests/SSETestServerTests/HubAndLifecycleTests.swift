@@ -137,6 +137,21 @@ struct LifecycleTests {
         }
     }
 
+    @Test("the time each connection closed is recorded, and can be waited for")
+    func closeTimes() async throws {
+        try await TestServer.withRunning { server in
+            #expect(server.closeTime(ofConnection: 1) == nil)
+            let before = ContinuousClock.now
+            _ = try await RawHTTPClient.exchange(port: server.port, .get("/events?count=1"))
+            let closedAt = try await server.waitForClose(ofConnection: 1, timeout: .seconds(5))
+            #expect(closedAt >= before)
+            #expect(server.closeTime(ofConnection: 1) == closedAt)
+            await #expect(throws: TestServerError.self) {
+                _ = try await server.waitForClose(ofConnection: 2, timeout: .milliseconds(50))
+            }
+        }
+    }
+
     @Test("the root path describes the endpoints")
     func help() async throws {
         try await TestServer.withRunning { server in
