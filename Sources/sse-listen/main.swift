@@ -1,1 +1,16 @@
 import SSEListenCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+switch SSEListenMain.prepare(arguments: Array(CommandLine.arguments.dropFirst())) {
+case .exit(let status):
+    exit(status)
+case .run(let plan):
+    exit(await SSEListenMain.run(plan))
+}

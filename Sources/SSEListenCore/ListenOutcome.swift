@@ -1,0 +1,31 @@
+import SSEClient
+
+/// How a run of `sse-listen` ended. The one mapping from outcome to exit status is ``exitCode``.
+public enum ListenOutcome: Sendable, Hashable {
+    /// `--max-events` events were printed.
+    case maxEventsReached(Int)
+    /// The stream ended for good without an error: the server answered 204, or it ended the
+    /// stream and no reconnect was allowed (`--no-reconnect`, a POST).
+    case streamEnded
+    /// `--timeout` was reached.
+    case timedOut(Duration)
+    /// Standard output was closed by its reader (`| head`).
+    case outputClosed
+    /// A signal (SIGINT, SIGTERM) asked the program to stop.
+    case interrupted(signal: Int32)
+    /// The stream failed for good: a fatal answer, or reconnecting was given up.
+    case failed(EventSourceError)
+    /// A usage error, including a state file that cannot be read or written.
+    case usageError(ListenError)
+
+    /// The exit status: 0 when ended as asked, 1 for usage errors, 2 when the stream failed,
+    /// 128 + the signal number when interrupted (130 for SIGINT, 143 for SIGTERM).
+    public var exitCode: Int32 {
+        switch self {
+        case .maxEventsReached, .streamEnded, .timedOut, .outputClosed: 0
+        case .usageError: 1
+        case .failed: 2
+        case .interrupted(let signal): 128 + signal
+        }
+    }
+}

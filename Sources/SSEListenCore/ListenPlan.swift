@@ -1,0 +1,212 @@
+import SSEClient
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Everything one run of `sse-listen` needs, resolved from the command line: files read, the
+/// state file's ID loaded, defaults chosen, and the library's ``EventSource/Configuration`` built.
+/// The only place options become library settings.
+public struct ListenPlan: Sendable {
+    /// The stream's URL.
+    public var url: String
+    /// How to connect and reconnect.
+    public var configuration: EventSource.Configuration
+    /// The output format.
+    public var format: OutputFormat
+    /// Colours for standard output.
+    public var stdoutStyle: TerminalStyle
+    /// Colours for standard error.
+    public var stderrStyle: TerminalStyle
+    /// The event types to print; empty prints all.
+    public var eventTypes: Set<String>
+    /// Stop after printing this many events.
+    public var maxEvents: Int?
+    /// Stop after this long.
+    public var timeout: Duration?
+    /// Where to keep the last event ID.
+    public var stateFile: StateFile?
+    /// No status lines.
+    public var quiet: Bool
+    /// Headers in the status lines.
+    public var verbose: Bool
+
+    /// Resolves a parsed command.
+    ///
+    /// - Parameters:
+    ///   - command: The parsed (and validated) command line.
+    ///   - environment: Terminals and environment variables, for the defaults.
+    ///   - readStandardInput: Reads standard input to its end, for `-d @-`; `nil` (the default)
+    ///     reads the process's standard input.
+    /// - Throws: ``ListenError`` when a file cannot be read or the state file is corrupt.
+    public static func resolve(
+        _ command: SSEListen,
+        environment: TerminalEnvironment,
+        readStandardInput: (() throws -> [UInt8])? = nil
+    ) throws(ListenError) -> ListenPlan {
+        let request = command.request
+        var configuration = EventSource.Configuration()
+
+        // Request.
+        var headers: [HTTPHeader] = []
+        for line in request.headers {
+            guard let header = parseHeader(line) else { throw .usage("bad -H/--header '\(line)'") }
+            headers.append(header)
+        }
+        if let user = request.user, headers.value(for: "Authorization") == nil {
+            headers.append(HTTPHeader("Authorization", "Basic " + Data(user.utf8).base64EncodedString()))
+        }
+        if let data = request.data {
+            let body = try readBody(
+                data, readStandardInput: readStandardInput ?? { try FileIO.readAll(fd: STDIN_FILENO) })
+            configuration.body = body
+            if headers.value(for: "Content-Type") == nil {
+                let isJSON = String(validating: body, as: UTF8.self).map(JSONText.isValid) ?? false
+                headers.append(
+                    HTTPHeader("Content-Type", isJSON ? "application/json" : "application/x-www-form-urlencoded"))
+            }
+        }
+        configuration.method = request.method ?? (request.data == nil ? "GET" : "POST")
+        configuration.headers = headers
+        if request.insecure {
+            configuration.tls.verifiesPeer = false
+        }
+        if let caFile = request.caFile {
+            do {
+                _ = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
+            } catch {
+                throw ListenError(.unreadableFile, "cannot read --cacert file '\(caFile)': \(error.message)")
+            }
+            configuration.tls.caFile = caFile
+        }
+        configuration.acceptsCompression = request.compressed
+
+        // Resuming.
+        var stateFile: StateFile?
+        var lastEventID = command.resume.lastEventID ?? ""
+        if let path = command.resume.stateFile {
+            let file = StateFile(path: path)
+            if let saved = try file.read() {
+                lastEventID = saved
+            }
+            try file.checkWritable()
+            stateFile = file
+        }
+        configuration.lastEventID = lastEventID
+
+        // Reconnecting.
+        let limits = command.limits
+        if limits.noReconnect {
+            configuration.reconnect = .disabled
+        } else {
+            if let maxRetries = limits.maxRetries { configuration.reconnect.maximumAttempts = maxRetries }
+            if let initial = limits.retryInitial { configuration.reconnect.initialDelay = .milliseconds(initial) }
+            if let maximum = limits.retryMax { configuration.reconnect.maximumDelay = .milliseconds(maximum) }
+        }
+        if let idle = limits.idleTimeout {
+            configuration.idleTimeout = idle == 0 ? nil : seconds(idle)
+        }
+
+        // Output.
+        let output = command.output
+        let format = output.format ?? .defaultFormat(stdoutIsTerminal: environment.stdoutIsTerminal)
+        return ListenPlan(
+            url: command.url,
+            configuration: configuration,
+            format: format,
+            stdoutStyle: TerminalStyle.resolve(
+                output.color, isTerminal: environment.stdoutIsTerminal, environment: environment.variables),
+            stderrStyle: TerminalStyle.resolve(
+                output.color, isTerminal: environment.stderrIsTerminal, environment: environment.variables),
+            eventTypes: Set(output.eventTypes),
+            maxEvents: limits.maxEvents,
+            timeout: limits.timeout.map(seconds),
+            stateFile: stateFile,
+            quiet: output.quiet,
+            verbose: output.verbose
+        )
+    }
+
+    /// A `Duration` from seconds given on the command line, capped at about 30 years.
+    static func seconds(_ value: Double) -> Duration {
+        .milliseconds(Int64((min(value, 1e9) * 1000).rounded()))
+    }
+
+    /// The body named by `-d`: the text itself, `@file`'s contents or `@-` (standard input).
+    static func readBody(_ argument: String, readStandardInput: () throws -> [UInt8]) throws(ListenError) -> [UInt8] {
+        guard argument.hasPrefix("@") else { return Array(argument.utf8) }
+        let path = String(argument.dropFirst())
+        if path == "-" {
+            do {
+                return try readStandardInput()
+            } catch {
+                throw ListenError(.unreadableFile, "cannot read the -d @- body from standard input: \(error)")
+            }
+        }
+        do {
+            return try FileIO.readFile(path)
+        } catch {
+            throw ListenError(.unreadableFile, "cannot read -d/--data file '\(path)': \(error.message)")
+        }
+    }
+
+    /// Why `url` cannot be listened to, or `nil` when it can.
+    public static func problem(withURL url: String) -> String? {
+        guard !url.isEmpty else { return "the URL is empty" }
+        if url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+            return "'\(url)' is not a URL: it contains spaces or control characters"
+        }
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased() else {
+            return "'\(url)' is not a URL; expected something like http://host:port/path"
+        }
+        guard scheme == "http" || scheme == "https" else {
+            return "'\(url)' is not an http or https URL"
+        }
+        guard let host = parsed.host, !host.isEmpty else {
+            return "'\(url)' has no host"
+        }
+        return nil
+    }
+
+    /// Why `line` is not a `Name: value` header, or `nil` when it is one.
+    public static func problem(withHeader line: String) -> String? {
+        guard parseHeader(line) != nil else {
+            return "-H/--header needs 'Name: value' with a valid field name, got '\(line)'"
+        }
+        return nil
+    }
+
+    /// `Name: value` as a header: the name a non-empty HTTP token, the value trimmed of spaces and
+    /// free of CR, LF and NUL (which would split the request).
+    static func parseHeader(_ line: String) -> HTTPHeader? {
+        guard let colon = line.firstIndex(of: ":") else { return nil }
+        let name = String(line[..<colon])
+        guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else { return nil }
+        var value = line[line.index(after: colon)...]
+        while let first = value.first, first == " " || first == "\t" { value.removeFirst() }
+        while let last = value.last, last == " " || last == "\t" { value.removeLast() }
+        guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { return nil }
+        return HTTPHeader(name, String(value))
+    }
+
+    /// Whether `byte` may appear in an HTTP token (RFC 9110 section 5.6.2).
+    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+}

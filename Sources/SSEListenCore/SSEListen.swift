@@ -1,0 +1,299 @@
+import ArgumentParser
+
+/// The `sse-listen` command line: every option, its help, and the checks that need no I/O.
+///
+/// Parsing only: ``ListenPlan/resolve(_:environment:readStandardInput:)`` turns the parsed
+/// command into what to run, and ``SSEListenMain`` runs it.
+public struct SSEListen: ParsableCommand {
+    /// The name, summary and the help's closing sections (exit codes, examples).
+    public static let configuration = CommandConfiguration(
+        commandName: "sse-listen",
+        abstract: "Listen to a Server-Sent Events stream: print its events, survive drops, resume where it left off.",
+        discussion: """
+            Events go to standard output, flushed one by one; status lines (connecting,
+            connected, reconnecting, resuming, giving up) go to standard error. When the
+            connection drops, sse-listen reconnects with exponential backoff and sends
+            Last-Event-ID, so a server that replays from it loses nothing.
+
+            EXIT STATUS
+              0    ended as asked: --max-events reached, the stream ended with
+                   --no-reconnect (or after a POST), the server answered 204 No Content,
+                   --timeout reached, or standard output was closed (| head)
+              1    usage error: a bad option or URL, an unreadable @file, --cacert file
+                   or state file, or a state file that cannot be written
+              2    gave up (--max-retries exhausted) or a fatal answer: 401, 404 and
+                   other 4xx, a wrong Content-Type, a TLS verification failure, or any
+                   failure with --no-reconnect; the message says what came back
+              130  interrupted by SIGINT (Ctrl-C), after flushing output and state file
+              143  terminated by SIGTERM, likewise
+
+            EXAMPLES
+              sse-listen http://127.0.0.1:8080/events
+              sse-listen --format data https://example.com/stream | jq .
+              sse-listen -H "Authorization: Bearer $TOKEN" -d @prompt.json \\
+                  https://api.example.com/v1/chat/stream
+              sse-listen --state-file feed.state https://example.com/feed
+            """
+    )
+
+    /// The stream's URL.
+    @Argument(help: "The http or https URL of the event stream.")
+    public var url: String
+
+    /// `-H`, `-X`, `-d`, `-u`, `-k`, `--cacert`, `--compressed`.
+    @OptionGroup(title: "Request")
+    public var request: RequestOptions
+
+    /// `--format`, `--event`, `--quiet`, `--verbose`, `--color`.
+    @OptionGroup(title: "Output")
+    public var output: OutputOptions
+
+    /// `--last-event-id`, `--state-file`.
+    @OptionGroup(title: "Resuming")
+    public var resume: ResumeOptions
+
+    /// `--max-events`, `--timeout`, `--no-reconnect`, `--max-retries`, `--retry-*`, `--idle-timeout`.
+    @OptionGroup(title: "Stopping and reconnecting")
+    public var limits: LimitOptions
+
+    /// Creates an empty command; the parser fills it in.
+    public init() {}
+
+    /// Checks the URL: an absolute `http` or `https` URL with a host.
+    public func validate() throws {
+        if let problem = ListenPlan.problem(withURL: url) {
+            throw ValidationError(problem)
+        }
+    }
+}
+
+/// The options that shape the HTTP request.
+public struct RequestOptions: ParsableArguments {
+    /// Extra request headers, `Name: value`.
+    @Option(
+        name: [.customShort("H"), .customLong("header")],
+        help: ArgumentHelp("Add a request header (repeatable).", valueName: "name: value")
+    )
+    public var headers: [String] = []
+
+    /// The HTTP method.
+    @Option(
+        name: [.customShort("X"), .customLong("method")],
+        help: ArgumentHelp("The HTTP method (default: GET, or POST with --data).", valueName: "method")
+    )
+    public var method: String?
+
+    /// The body, `@file` or `@-`.
+    @Option(
+        name: [.customShort("d"), .customLong("data")],
+        help: ArgumentHelp(
+            "Send a request body: the text itself, @FILE for a file's contents, @- for standard input. "
+                + "Content-Type defaults to application/json when the body is JSON.",
+            valueName: "body"
+        )
+    )
+    public var data: String?
+
+    /// Basic authentication credentials.
+    @Option(
+        name: [.customShort("u"), .customLong("user")],
+        help: ArgumentHelp("Send HTTP Basic credentials.", valueName: "user:password")
+    )
+    public var user: String?
+
+    /// Skip TLS verification.
+    @Flag(
+        name: [.customShort("k"), .customLong("insecure")],
+        help: "Accept any TLS certificate and host name (for testing only)."
+    )
+    public var insecure = false
+
+    /// A CA bundle.
+    @Option(
+        name: .customLong("cacert"),
+        help: ArgumentHelp("Verify the server against the CA certificates in this PEM file.", valueName: "file")
+    )
+    public var caFile: String?
+
+    /// Ask for a compressed response.
+    @Flag(help: "Ask for a compressed response (gzip, deflate, …) and decompress it.")
+    public var compressed = false
+
+    /// Creates empty options; the parser fills them in.
+    public init() {}
+
+    /// Checks header syntax, the method and the `--user` form.
+    public func validate() throws {
+        for header in headers {
+            if let problem = ListenPlan.problem(withHeader: header) { throw ValidationError(problem) }
+        }
+        if let method, method.isEmpty || !method.utf8.allSatisfy(ListenPlan.isTokenCharacter) {
+            throw ValidationError("-X/--method '\(method)' is not an HTTP method name")
+        }
+        if let user, !user.contains(":") {
+            throw ValidationError("-u/--user needs USER:PASSWORD (no password prompt), got '\(user)'")
+        }
+    }
+}
+
+/// The options that shape what is printed.
+public struct OutputOptions: ParsableArguments {
+    /// The output format.
+    @Option(
+        help: ArgumentHelp(
+            "How to print events: jsonl (one JSON object per line: id, event, data), data (the data only), "
+                + "raw (text/event-stream), pretty (for people). Default: pretty on a terminal, jsonl otherwise.",
+            valueName: "format"
+        )
+    )
+    public var format: OutputFormat?
+
+    /// The event types to print.
+    @Option(
+        name: .customLong("event"),
+        help: ArgumentHelp("Print only events of this type (repeatable).", valueName: "type")
+    )
+    public var eventTypes: [String] = []
+
+    /// No status lines.
+    @Flag(name: .shortAndLong, help: "No status lines on standard error (errors are still reported).")
+    public var quiet = false
+
+    /// Headers in the status lines.
+    @Flag(
+        name: .shortAndLong,
+        help: "Also show request and response headers on standard error (Authorization and cookies redacted)."
+    )
+    public var verbose = false
+
+    /// When to use colours.
+    @Option(help: ArgumentHelp("Colour output: auto (a terminal without NO_COLOR), always, never.", valueName: "when"))
+    public var color: ColorChoice = .auto
+
+    /// Creates empty options; the parser fills them in.
+    public init() {}
+
+    /// Rejects `--quiet` with `--verbose`.
+    public func validate() throws {
+        if quiet && verbose {
+            throw ValidationError("--quiet and --verbose cannot be used together")
+        }
+    }
+}
+
+/// The options that say where to resume.
+public struct ResumeOptions: ParsableArguments {
+    /// The first Last-Event-ID.
+    @Option(
+        name: .customLong("last-event-id"),
+        help: ArgumentHelp(
+            "Resume after this event ID (sent as Last-Event-ID); a saved --state-file takes precedence.",
+            valueName: "id"
+        )
+    )
+    public var lastEventID: String?
+
+    /// Where to keep the last event ID.
+    @Option(
+        name: .customLong("state-file"),
+        help: ArgumentHelp(
+            "Resume from the event ID saved in this file, and save the latest ID there after every event "
+                + "(atomically, mode 0600).",
+            valueName: "path"
+        )
+    )
+    public var stateFile: String?
+
+    /// Creates empty options; the parser fills them in.
+    public init() {}
+
+    /// Rejects IDs that cannot be sent in a header.
+    public func validate() throws {
+        if let lastEventID, lastEventID.unicodeScalars.contains(where: { $0 == "\0" || $0 == "\n" || $0 == "\r" }) {
+            throw ValidationError("--last-event-id cannot contain NUL, CR or LF")
+        }
+    }
+}
+
+/// The options that say when to stop and how to reconnect.
+public struct LimitOptions: ParsableArguments {
+    /// Stop after this many printed events.
+    @Option(
+        name: .customLong("max-events"),
+        help: ArgumentHelp("Exit (status 0) after printing this many events.", valueName: "n")
+    )
+    public var maxEvents: Int?
+
+    /// The overall deadline.
+    @Option(help: ArgumentHelp("Exit (status 0) after this many seconds.", valueName: "seconds"))
+    public var timeout: Double?
+
+    /// Never reconnect.
+    @Flag(
+        name: .customLong("no-reconnect"),
+        help: "Do not reconnect: exit 0 when the stream ends, 2 when the connection fails."
+    )
+    public var noReconnect = false
+
+    /// Give up after this many consecutive failed attempts.
+    @Option(
+        name: .customLong("max-retries"),
+        help: ArgumentHelp(
+            "Give up (status 2) after this many consecutive failed reconnects (default: never give up).",
+            valueName: "n"
+        )
+    )
+    public var maxRetries: Int?
+
+    /// The first backoff delay.
+    @Option(
+        name: .customLong("retry-initial"),
+        help: ArgumentHelp(
+            "The first reconnect delay in milliseconds, doubling with each failed attempt "
+                + "(default: 1000, or the server's retry:).",
+            valueName: "ms"
+        )
+    )
+    public var retryInitial: Int?
+
+    /// The largest backoff delay.
+    @Option(
+        name: .customLong("retry-max"),
+        help: ArgumentHelp("The longest reconnect delay in milliseconds (default: 30000).", valueName: "ms")
+    )
+    public var retryMax: Int?
+
+    /// The idle timeout.
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp(
+            "Reconnect when nothing (not even a heartbeat) arrives for this many seconds (default: 300; 0: never).",
+            valueName: "seconds"
+        )
+    )
+    public var idleTimeout: Double?
+
+    /// Creates empty options; the parser fills them in.
+    public init() {}
+
+    /// Checks ranges.
+    public func validate() throws {
+        if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1, got \(maxEvents)") }
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)")
+        }
+        if let maxRetries, maxRetries < 0 {
+            throw ValidationError("--max-retries cannot be negative, got \(maxRetries)")
+        }
+        if let retryInitial, retryInitial < 0 {
+            throw ValidationError("--retry-initial cannot be negative, got \(retryInitial)")
+        }
+        if let retryMax, retryMax < 1 { throw ValidationError("--retry-max must be at least 1 ms, got \(retryMax)") }
+        if let idleTimeout, !(idleTimeout >= 0 && idleTimeout.isFinite) {
+            throw ValidationError("--idle-timeout must be 0 or a positive number of seconds, got \(idleTimeout)")
+        }
+        if noReconnect && maxRetries != nil {
+            throw ValidationError("--max-retries has no effect with --no-reconnect")
+        }
+    }
+}

@@ -1,0 +1,291 @@
+import SSEClient
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One line for standard error.
+public struct StatusLine: Sendable, Hashable {
+    /// How the line is shown.
+    public enum Level: Sendable, Hashable {
+        /// Progress: connecting, resuming.
+        case info
+        /// Connected.
+        case success
+        /// A drop and the reconnect after it.
+        case warning
+        /// What ended the run with a failure. Shown even with `--quiet`.
+        case error
+        /// `--verbose` details: headers, heartbeats, `retry:`.
+        case detail
+    }
+
+    /// How the line is shown.
+    public var level: Level
+    /// The text, without the `sse-listen:` prefix or a line feed.
+    public var text: String
+
+    /// Creates a line.
+    public init(_ level: Level, _ text: String) {
+        self.level = level
+        self.text = text
+    }
+
+    /// The line as written: `sse-listen: ` and the text (error lines say `error:`), coloured by
+    /// level when `style` has colours, ending with a line feed. Detail lines (headers) carry no prefix.
+    public func rendered(style: TerminalStyle) -> String {
+        let text = style.sanitized(self.text)
+        switch level {
+        case .info: return style.paint("sse-listen:", .dim) + " " + text + "\n"
+        case .success: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .green) + "\n"
+        case .warning: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .yellow) + "\n"
+        case .error: return style.paint("sse-listen: error:", .red) + " " + text + "\n"
+        case .detail: return style.paint(text, .dim) + "\n"
+        }
+    }
+}
+
+/// Turns what the source reports into status lines. Pure: it only remembers what it needs to
+/// phrase the next line (the first connection, the last disconnect, the last status code).
+public struct StatusReporter: Sendable {
+    /// The URL as shown: with any password replaced by `***`.
+    public let displayURL: String
+    /// Whether heartbeats and `retry:` get lines.
+    public let verbose: Bool
+
+    private var connections = 0
+    private var lastDisconnect: DisconnectReason?
+    private var lastStatus: Int?
+    /// Whether the current connection got as far as an open stream.
+    private var isOpen = false
+
+    /// Creates a reporter for `url`.
+    public init(url: String, verbose: Bool) {
+        self.displayURL = Self.redactedURL(url)
+        self.verbose = verbose
+    }
+
+    /// Records the status of a response head, which the source reports only for streams that
+    /// open; a 204 is only known from here.
+    public mutating func record(status: Int) {
+        lastStatus = status
+    }
+
+    /// The lines for one update of the source (often none).
+    public mutating func lines(for update: EventSourceUpdate) -> [StatusLine] {
+        switch update {
+        case .event:
+            return []
+        case .comment(let text):
+            return verbose ? [StatusLine(.detail, ":\(text)")] : []
+        case .retry(let delay):
+            return verbose ? [StatusLine(.detail, "server set the reconnection time to \(Self.describe(delay))")] : []
+        case .state(let state):
+            return lines(for: state)
+        }
+    }
+
+    private mutating func lines(for state: ConnectionState) -> [StatusLine] {
+        switch state {
+        case .connecting(let attempt, let lastEventID):
+            connections += 1
+            isOpen = false
+            var text = connections == 1 ? "connecting to \(displayURL)" : "reconnecting"
+            if attempt > 0 { text += " (attempt \(attempt))" }
+            if !lastEventID.isEmpty { text += ", resuming after Last-Event-ID \(lastEventID)" }
+            return [StatusLine(.info, text)]
+        case .open(let head):
+            lastStatus = head.status
+            isOpen = true
+            var text = "connected: \(head.status) \(Self.reasonPhrase(head.status))"
+                .trimmingTrailingSpaces()
+            if let type = head.headers.value(for: "Content-Type") { text += " (\(type))" }
+            return [StatusLine(.success, text)]
+        case .disconnected(let reason):
+            lastDisconnect = reason
+            return []
+        case .waitingToReconnect(let delay, let attempt, let reason):
+            return [
+                StatusLine(
+                    .warning,
+                    "\(describe(reason)); reconnecting in \(Self.describe(delay)) (attempt \(attempt))"
+                )
+            ]
+        case .finished:
+            return []
+        }
+    }
+
+    /// The closing lines for `outcome`.
+    public func finalLines(for outcome: ListenOutcome) -> [StatusLine] {
+        switch outcome {
+        case .maxEventsReached(let count):
+            return [StatusLine(.info, "printed \(count) event\(count == 1 ? "" : "s") (--max-events); done")]
+        case .streamEnded:
+            if lastStatus == 204 {
+                return [StatusLine(.info, "the server answered 204 No Content: the stream is over")]
+            }
+            if lastDisconnect == .endOfStream {
+                return [StatusLine(.info, "the server ended the stream; done")]
+            }
+            return [StatusLine(.info, "the stream is over")]
+        case .timedOut(let duration):
+            return [StatusLine(.info, "the --timeout of \(Self.describe(duration)) is up; done")]
+        case .outputClosed:
+            return []
+        case .interrupted(let signal):
+            return [StatusLine(.info, "interrupted by \(signal == SIGTERM ? "SIGTERM" : "SIGINT")")]
+        case .failed(let error):
+            return [StatusLine(.error, redacting(error.description, url: error.url))]
+        case .usageError(let error):
+            return [StatusLine(.error, error.message)]
+        }
+    }
+
+    /// What ended a connection, for a reconnect line.
+    func describe(_ reason: DisconnectReason) -> String {
+        switch reason {
+        case .endOfStream:
+            return "the server ended the stream"
+        case .failure(let error):
+            // The library's sentence for a status ends with "not retrying", which is not true of
+            // the 408/429/5xx answers that reach a reconnect line.
+            switch error.code {
+            case .unexpectedStatus(let status):
+                return "the server answered \(status) \(Self.reasonPhrase(status))".trimmingTrailingSpaces()
+            case .transport(let message):
+                return isOpen ? "connection lost: \(message)" : "cannot connect: \(message)"
+            case .idleTimeout(let timeout):
+                return "no data for \(Self.describe(timeout)) (idle timeout)"
+            default:
+                return redacting(error.description, url: error.url)
+            }
+        case .restart:
+            return "a reconnect was requested"
+        case .closed:
+            return "closed"
+        }
+    }
+
+    private func redacting(_ text: String, url: String) -> String {
+        let shown = Self.redactedURL(url)
+        return shown == url ? text : text.replacing(url, with: shown)
+    }
+
+    // MARK: Verbose headers
+
+    /// The `--verbose` lines for a request about to be sent, curl style (`> `), secrets redacted.
+    ///
+    /// - Parameters:
+    ///   - method: The method.
+    ///   - url: The URL.
+    ///   - headers: The headers, as ``EventSource/Hooks/prepareRequest`` sees them.
+    ///   - body: The body, if any (only its size is shown).
+    ///   - userAgent: The `User-Agent` libcurl adds unless `headers` has one.
+    public static func requestLines(
+        method: String,
+        url: String,
+        headers: [HTTPHeader],
+        body: [UInt8]?,
+        userAgent: String
+    ) -> [StatusLine] {
+        var lines = [StatusLine(.detail, "> \(method) \(redactedURL(url))")]
+        for header in headers {
+            lines.append(StatusLine(.detail, "> " + redacted(header).description))
+        }
+        if headers.value(for: "User-Agent") == nil {
+            lines.append(StatusLine(.detail, "> User-Agent: \(userAgent)"))
+        }
+        if let body {
+            lines.append(StatusLine(.detail, "> (body: \(body.count) byte\(body.count == 1 ? "" : "s"))"))
+        }
+        return lines
+    }
+
+    /// The `--verbose` lines for a response head (`< `), cookies redacted.
+    public static func responseLines(_ head: ResponseHead) -> [StatusLine] {
+        var lines = [StatusLine(.detail, "< \(head.status) \(reasonPhrase(head.status))".trimmingTrailingSpaces())]
+        for header in head.headers {
+            lines.append(StatusLine(.detail, "< " + redacted(header).description))
+        }
+        return lines
+    }
+
+    /// `header` with its value replaced when it carries a secret: `Authorization` and
+    /// `Proxy-Authorization` keep their scheme (`Bearer [redacted]`); `Cookie` and `Set-Cookie`
+    /// lose their value.
+    public static func redacted(_ header: HTTPHeader) -> HTTPHeader {
+        switch header.name.lowercased() {
+        case "authorization", "proxy-authorization":
+            let scheme = header.value.split(separator: " ", maxSplits: 1).first.map(String.init)
+            let hasCredentials = header.value.contains(" ")
+            return HTTPHeader(header.name, hasCredentials ? "\(scheme ?? "") [redacted]" : "[redacted]")
+        case "cookie", "set-cookie":
+            return HTTPHeader(header.name, "[redacted]")
+        default:
+            return header
+        }
+    }
+
+    /// `url` with the password of its user information, if any, replaced by `***`.
+    public static func redactedURL(_ url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        let userInfo = authority[..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at...])
+    }
+
+    // MARK: Wording
+
+    /// "250 ms", "1.5 s", "2 s".
+    public static func describe(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        if milliseconds < 1000 { return "\(milliseconds) ms" }
+        let tenths = (milliseconds + 50) / 100
+        return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
+    }
+
+    /// The reason phrase of common statuses; empty for others.
+    public static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 204: "No Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
+        case 408: "Request Timeout"
+        case 410: "Gone"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: ""
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var result = self
+        while result.last == " " { result.removeLast() }
+        return result
+    }
+}
