@@ -38,3 +38,50 @@ format:
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(FORMATTED)
+
+## make demo: install what is missing, build sse-listen and the bundled test server, start the
+## server on a free port, and watch sse-listen ride out dropped connections (reconnect with
+## backoff, resume from Last-Event-ID), then restart from its state file. About 10 s after the
+## build; DEMO_CONFIG=release builds optimised.
+.PHONY: demo
+DEMO_CONFIG ?= debug
+demo: deps
+	@SWIFT="$(SWIFT)" DEMO_CONFIG="$(DEMO_CONFIG)" bash -c "$$DEMO_SCRIPT"
+
+define DEMO_SCRIPT
+set -euo pipefail
+bold=""; plain=""
+if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then bold=$$'\033[1m'; plain=$$'\033[0m'; fi
+say() { printf '\n%s== %s%s\n' "$$bold" "$$*" "$$plain"; }
+$$SWIFT build -c "$$DEMO_CONFIG" --product sse-test-server
+$$SWIFT build -c "$$DEMO_CONFIG" --product sse-listen
+bin=$$($$SWIFT build -c "$$DEMO_CONFIG" --show-bin-path)
+work=$$(mktemp -d)
+server_pid=""
+cleanup() {
+    if [ -n "$$server_pid" ]; then kill "$$server_pid" 2>/dev/null || true; wait "$$server_pid" 2>/dev/null || true; fi
+    rm -rf "$$work"
+}
+trap cleanup EXIT
+"$$bin/sse-test-server" --port 0 --quiet >"$$work/server.out" 2>"$$work/server.err" &
+server_pid=$$!
+for _ in $$(seq 100); do
+    grep -q '^listening on ' "$$work/server.out" && break
+    kill -0 "$$server_pid" 2>/dev/null || { cat "$$work/server.err" >&2; exit 1; }
+    sleep 0.1
+done
+base=$$(sed -n 's/^listening on //p' "$$work/server.out")
+[ -n "$$base" ] || { echo "the test server did not start" >&2; exit 1; }
+listen() { "$$bin/sse-listen" --format pretty --timeout 15 "$$@"; }
+
+say "sse-test-server is listening on $$base"
+say "1/2: a stream that drops the connection every 4 events; sse-listen reconnects with backoff and resumes"
+echo "\$$ sse-listen --retry-initial 500 --max-events 10 --state-file demo.state '$$base/events?dropAfter=4&end=reset&interval=300'"
+listen --retry-initial 500 --max-events 10 --state-file "$$work/demo.state" "$$base/events?dropAfter=4&end=reset&interval=300"
+say "demo.state now holds the last event ID: $$(cat "$$work/demo.state")"
+say "2/2: run it again: it resumes from the state file, at event $$(( $$(cat "$$work/demo.state") + 1 ))"
+echo "\$$ sse-listen --max-events 3 --state-file demo.state '$$base/events?interval=300'"
+listen --max-events 3 --state-file "$$work/demo.state" "$$base/events?interval=300"
+say "done: both stopped. Next: make test, and sse-listen --help"
+endef
+export DEMO_SCRIPT
