@@ -140,6 +140,15 @@ public struct StatusReporter: Sendable {
         case .interrupted(let signal):
             return [StatusLine(.info, "interrupted by \(signal == SIGTERM ? "SIGTERM" : "SIGINT")")]
         case .failed(let error):
+            if case .gaveUp(let attempts, let lastFailure) = error.code {
+                // The library's sentence nests the last failure's own sentence, whose "; not
+                // retrying" (said of a single status) contradicts the retries that were made.
+                let failure = lastFailure.hasSuffix("; not retrying") ? String(lastFailure.dropLast(14)) : lastFailure
+                let text =
+                    "gave up on \(error.url) after \(attempts) failed attempt\(attempts == 1 ? "" : "s"); "
+                    + "last failure: \(failure)"
+                return [StatusLine(.error, redacting(text, url: error.url))]
+            }
             return [StatusLine(.error, redacting(error.description, url: error.url))]
         case .usageError(let error):
             return [StatusLine(.error, error.message)]

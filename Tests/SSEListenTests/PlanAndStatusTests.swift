@@ -174,6 +174,16 @@ struct PlanAndStatusTests {
             reporter.finalLines(for: .failed(error)) == [
                 StatusLine(.error, "server answered 404 Not Found for http://u:***@h/s; not retrying")
             ])
+        let gaveUp = EventSourceError(
+            .gaveUp(
+                attempts: 3, lastFailure: "server answered 503 Service Unavailable for http://u:pw@h/s; not retrying"),
+            url: "http://u:pw@h/s"
+        )
+        #expect(
+            reporter.finalLines(for: .failed(gaveUp)).map(\.text) == [
+                "gave up on http://u:***@h/s after 3 failed attempts; "
+                    + "last failure: server answered 503 Service Unavailable for http://u:***@h/s"
+            ])
         reporter.record(status: 204)
         #expect(
             reporter.finalLines(for: .streamEnded).map(\.text) == [

@@ -118,6 +118,24 @@ struct ResumeEndToEndTests {
         )
     }
 
+    @Test("a state file that can no longer be written ends the run with status 1, saying why")
+    func stateFileWriteFailure() async throws {
+        try await TestServer.withRunning { server in
+            let directory = try TemporaryDirectory()
+            let folder = directory.file("gone")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+            let state = folder + "/state"
+            let process = try ListenProcess([
+                server.url(for: .numbered(interval: .milliseconds(20))), "--state-file", state,
+            ])
+            try await process.waitForStdoutLines(3)
+            try FileManager.default.removeItem(atPath: folder)
+            let result = try await process.finish()
+            #expect(result.status == 1)
+            #expect(result.stderrLines.last?.hasPrefix("sse-listen: error: cannot write state file '\(state)'") == true)
+        }
+    }
+
     @Test("an unreadable state file, or one in a missing directory, is a usage error")
     func unreadableStateFile() async throws {
         let directory = try TemporaryDirectory()
