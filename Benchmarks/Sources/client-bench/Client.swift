@@ -1,0 +1,37 @@
+/// The clients measured, in the order of the report.
+enum Client: String, CaseIterable, Sendable {
+    /// `shared/bench/sink.c`: a raw TCP reader, the socket-level limit under any HTTP client.
+    case sink
+    /// (a) `curl -sN URL -o /dev/null`: the raw libcurl transport limit.
+    case curl
+    /// (b) `EventSource` consumed with `for try await` and a trivial body.
+    case library
+    /// (c) `sse-listen --format data --no-reconnect URL > /dev/null`.
+    case sseListen = "sse-listen"
+    /// (d) async-http-client 1.37.0 streaming the body into swift-openapi-runtime 1.13.4's
+    /// `asDecodedServerSentEvents()`.
+    case asyncHTTPClient = "ahc"
+
+    /// The row heading of the report.
+    var label: String {
+        switch self {
+        case .sink: "raw socket (sink.c, reference)"
+        case .curl: "(a) curl -sN"
+        case .library: "(b) EventSource, for try await"
+        case .sseListen: "(c) sse-listen --format data"
+        case .asyncHTTPClient: "(d) async-http-client + openapi-runtime"
+        }
+    }
+}
+
+/// One measured transfer.
+struct Sample: Sendable {
+    /// Wall seconds.
+    var wallSeconds: Double
+    /// CPU seconds, user plus system, of the process doing the work.
+    var cpuSeconds: Double
+    /// Body bytes received.
+    var bytes: Int
+    /// Events received, when the client counts them.
+    var events: Int?
+}
