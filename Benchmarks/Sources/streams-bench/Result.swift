@@ -1,0 +1,120 @@
+import BenchSupport
+
+/// Everything `streams-bench` measured, and its Markdown report.
+struct Result {
+    var options: Options
+    var loadAtStart: String
+    var loadAtEnd = "?"
+    var snapshots: [Snapshot] = []
+    var window = Window(start: 0)
+    var serverCPUSeconds = 0.0
+    /// Delivery latencies in milliseconds of the events received within the window.
+    var latencies = Distribution([])
+    /// The fewest events one stream received within the window.
+    var fewestEventsPerStream = 0
+    var problems: [String] = []
+
+    /// Keeps the deliveries that fell within the window.
+    mutating func record(_ perStream: [[Delivery]]) {
+        var inWindow: [Double] = []
+        var fewest = Int.max
+        for deliveries in perStream {
+            var count = 0
+            for delivery in deliveries where delivery.receivedAt >= window.start && delivery.receivedAt <= window.end {
+                inWindow.append(Double(delivery.latencyNanoseconds) / 1e6)
+                count += 1
+            }
+            fewest = min(fewest, count)
+        }
+        latencies = Distribution(inWindow)
+        fewestEventsPerStream = perStream.isEmpty ? 0 : fewest
+        if fewestEventsPerStream == 0 {
+            problems.append("a stream received no event while measuring")
+        }
+    }
+
+    var markdown: String {
+        let streams = options.streams
+        let before = snapshots.first!
+        let all = snapshots.last!
+        let one = snapshots.first { $0.streams == 1 } ?? all
+        let perStream = Double(all.residentBytes - before.residentBytes) / Double(streams)
+        let marginal =
+            all.streams > one.streams
+            ? Double(all.residentBytes - one.residentBytes) / Double(all.streams - one.streams) : perStream
+        let expectedEvents = Double(streams) * window.seconds * 1000 / Double(options.intervalMilliseconds)
+        let cpuPerThousand = window.events > 0 ? window.cpuSeconds / Double(window.events) * 1000 : .nan
+        let addedThreads = window.maximumThreads - before.threads
+
+        var text = "## streams-bench: \(grouped(streams)) EventSources in one process (ticker.c)\n\n"
+        text += "One \(90 + options.padding)-byte event per stream every \(options.intervalMilliseconds) ms, "
+        text += "spread evenly; measured for \(fixed(window.seconds, 1)) s with all streams open; "
+        text += "load average \(loadAtStart) at the start, \(loadAtEnd) at the end.\n\n"
+
+        var ramp = MarkdownTable(["streams open", "OS threads", "resident MiB"])
+        for snapshot in snapshots {
+            ramp.add([
+                grouped(snapshot.streams), String(snapshot.threads),
+                fixed(Double(snapshot.residentBytes) / 1_048_576, 1),
+            ])
+        }
+        ramp.add([
+            "\(grouped(streams)), measuring (max)", String(window.maximumThreads),
+            fixed(Double(window.maximumResidentBytes) / 1_048_576, 1),
+        ])
+        text += ramp.text + "\n"
+
+        var figures = MarkdownTable(["figure", "value"])
+        figures.add([
+            "events received while measuring", "\(grouped(window.events)) (expected ≈ \(grouped(Int(expectedEvents))))",
+        ])
+        figures.add(["fewest events on one stream", grouped(fewestEventsPerStream)])
+        figures.add(["OS threads added by the library (max while measuring − before)", String(addedThreads)])
+        figures.add([
+            "resident memory per stream, (all − none) / \(grouped(streams))", fixed(perStream / 1024, 1) + " KiB",
+        ])
+        figures.add([
+            "resident memory per stream after the first, (all − one) / \(grouped(all.streams - one.streams))",
+            fixed(marginal / 1024, 1) + " KiB",
+        ])
+        figures.add(["client CPU per 1,000 events", fixed(cpuPerThousand * 1000, 1) + " ms"])
+        figures.add(["client CPU, share of one core", fixed(window.cpuSeconds / window.seconds * 100, 1) + " %"])
+        figures.add(["server (ticker.c) CPU, whole run", fixed(serverCPUSeconds, 2) + " s"])
+        figures.add(["delivery latency p50", fixed(latencies.median, 3) + " ms"])
+        figures.add(["delivery latency p90", fixed(latencies.percentile(90), 3) + " ms"])
+        figures.add(["delivery latency p99", fixed(latencies.percentile(99), 3) + " ms"])
+        figures.add([
+            "delivery latency p99.9 / max",
+            fixed(latencies.percentile(99.9), 3) + " / " + fixed(latencies.maximum, 3) + " ms",
+        ])
+        text += figures.text + "\n"
+
+        var targets = MarkdownTable(["target (issue 6)", "measured", "verdict"])
+        let threadsConstant = snapshotsShowConstantThreads
+        targets.add([
+            "OS threads: a constant, not per stream",
+            "\(snapshots.map { String($0.threads) }.joined(separator: " → ")) for \(snapshots.map { grouped($0.streams) }.joined(separator: " → ")) streams",
+            verdict(threadsConstant),
+        ])
+        targets.add([
+            "resident memory per stream < 64 KiB", fixed(perStream / 1024, 1) + " KiB", verdict(perStream < 64 * 1024),
+        ])
+        targets.add([
+            "p99 delivery latency < 5 ms", fixed(latencies.percentile(99), 3) + " ms",
+            verdict(latencies.percentile(99) < 5),
+        ])
+        text += targets.text
+        if !problems.isEmpty {
+            text += "\n### PROBLEMS\n\n" + problems.map { "- \($0)\n" }.joined()
+        }
+        return text
+    }
+
+    /// Whether the thread count with all streams open is within two of the count with one: the
+    /// library's I/O thread is one, whatever the number of streams; a thread or two of the
+    /// runtime's may come and go.
+    private var snapshotsShowConstantThreads: Bool {
+        guard let one = snapshots.first(where: { $0.streams == 1 }) else { return false }
+        return window.maximumThreads <= one.threads + 2
+    }
+}

@@ -1,0 +1,132 @@
+import BenchSupport
+import SSEClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `streams-bench`: a thousand EventSources in one process; threads, memory, CPU and latency.
+@main
+enum StreamsBench {
+    static func main() async {
+        let options: Options
+        do {
+            options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            printError("streams-bench: \(error)\n\n\(Options.usage)")
+            exit(1)
+        }
+        if options.showsHelp {
+            print(Options.usage)
+            exit(0)
+        }
+        do {
+            let result = try await run(options)
+            print(result.markdown, terminator: "")
+            exit(result.problems.isEmpty ? 0 : 1)
+        } catch {
+            printError("streams-bench: \(error)")
+            exit(1)
+        }
+    }
+
+    static func run(_ options: Options) async throws -> Result {
+        let fileLimit = ProcessStatistics.raiseFileLimit(to: options.streams * 2 + 256)
+        guard fileLimit >= options.streams + 64 else {
+            throw BenchmarkError("the open-file limit is \(fileLimit), too low for \(options.streams) streams")
+        }
+        let ticker = try CompiledProgram(source: BenchPaths.servers + "/ticker.c")
+        defer { ticker.remove() }
+        let server = try LocalServer.ticker(ticker)
+        let url = server.url(
+            "/?interval_us=\(options.intervalMilliseconds * 1000)&pad=\(options.padding)&phase=spread")
+        var result = Result(options: options, loadAtStart: loadAverage())
+
+        // The cooperative pool's threads start on first use: start them before the baseline.
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { _ = Clock.nanoseconds() } }
+        }
+        result.snapshots.append(.now(streams: 0))
+
+        let progress = Progress()
+        var sources: [EventSource] = []
+        let ramp = Set([1, 10, 100, options.streams].filter { $0 <= options.streams }).sorted()
+        let interval = Double(options.intervalMilliseconds) / 1000
+        let perStream = try await withThrowingTaskGroup(of: [Delivery].self) { group in
+            for target in ramp {
+                while sources.count < target {
+                    let source = EventSource(url: url)
+                    sources.append(source)
+                    group.addTask { try await consume(source, progress: progress) }
+                }
+                try await waitUntilOpen(target, progress: progress)
+                // One more interval, so that every stream has been through a whole cycle.
+                try await Task.sleep(for: .seconds(max(1, interval)))
+                result.snapshots.append(.now(streams: target))
+                printError("streams-bench: \(target) streams open, \(result.snapshots.last!.threads) threads")
+            }
+
+            printError("streams-bench: measuring \(options.streams) streams for \(fixed(options.seconds, 0)) s")
+            var window = Window(start: Clock.nanoseconds())
+            let cpuStart = ProcessStatistics.cpuSeconds()
+            let eventsStart = progress.events.load(ordering: .relaxed)
+            let end = Clock.seconds() + options.seconds
+            while Clock.seconds() < end {
+                try await Task.sleep(for: .milliseconds(min(1000, Int((end - Clock.seconds()) * 1000) + 1)))
+                window.maximumThreads = max(window.maximumThreads, ProcessStatistics.threadCount())
+                window.maximumResidentBytes = max(window.maximumResidentBytes, ProcessStatistics.residentBytes())
+            }
+            window.end = Clock.nanoseconds()
+            window.cpuSeconds = ProcessStatistics.cpuSeconds() - cpuStart
+            window.events = progress.events.load(ordering: .relaxed) - eventsStart
+            result.window = window
+
+            for source in sources { source.close() }
+            var all: [[Delivery]] = []
+            for try await part in group { all.append(part) }
+            return all
+        }
+        result.serverCPUSeconds = server.stop()
+        result.loadAtEnd = loadAverage()
+        result.record(perStream)
+        return result
+    }
+
+    /// Waits until `count` streams have received their first event (at most a minute).
+    static func waitUntilOpen(_ count: Int, progress: Progress) async throws {
+        let deadline = Clock.seconds() + 60
+        while progress.openStreams.load(ordering: .relaxed) < count {
+            guard Clock.seconds() < deadline else {
+                throw BenchmarkError(
+                    "only \(progress.openStreams.load(ordering: .relaxed)) of \(count) streams "
+                        + "received an event within 60 s")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+/// A point of the ramp: how many streams were open, and what the process held then.
+struct Snapshot {
+    var streams: Int
+    var threads: Int
+    var residentBytes: Int
+
+    static func now(streams: Int) -> Snapshot {
+        Snapshot(
+            streams: streams, threads: ProcessStatistics.threadCount(),
+            residentBytes: ProcessStatistics.residentBytes())
+    }
+}
+
+/// The measured interval with all streams open.
+struct Window {
+    var start: UInt64
+    var end: UInt64 = 0
+    var cpuSeconds = 0.0
+    var events = 0
+    var maximumThreads = 0
+    var maximumResidentBytes = 0
+
+    var seconds: Double { Double(end - start) / 1e9 }
+}
