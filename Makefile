@@ -4,7 +4,7 @@ SWIFT ?= swift
 SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/parser-fuzzer
 
-.PHONY: test deps build fuzz bench format lint clean-fuzz
+.PHONY: test deps build fuzz fuzz-response bench format lint
 
 ## make test: install what is missing, build, and run every test.
 test: deps
@@ -24,6 +24,16 @@ fuzz:
 	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ParserFuzz \
 		Sources/SSEParser/*.swift Fuzz/ParserFuzzer.swift -o $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(SECONDS) -max_len=4096 -print_final_stats=1 Fuzz/.out Fuzz/corpus
+
+## make fuzz-response SECONDS=60: libFuzzer over the client's response-head handling.
+fuzz-response:
+	@mkdir -p .build/fuzz Fuzz/.out-response
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ResponseFuzz \
+		Sources/SSEClient/ResponseHeadParser.swift Sources/SSEClient/ResponseClassifier.swift \
+		Sources/SSEClient/HTTPHeader.swift Sources/SSEClient/EventSourceError.swift \
+		Fuzz/ResponseFuzzer.swift -o .build/fuzz/response-fuzzer
+	.build/fuzz/response-fuzzer -max_total_time=$(SECONDS) -max_len=2048 -print_final_stats=1 \
+		Fuzz/.out-response Fuzz/response-corpus
 
 ## make bench: parser throughput against swift-openapi-runtime and the C limit (release build).
 ## BENCH_ARGS="--quick" for a smoke run, "--runs 9" for steadier medians.

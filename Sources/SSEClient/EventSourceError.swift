@@ -1,5 +1,3 @@
-import SSEParser
-
 /// An error that ends an ``EventSource``, or one connection attempt of it.
 ///
 /// Errors are values of one type so that new kinds never break callers. Inspect ``code`` to
@@ -55,7 +53,8 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
     public var description: String {
         switch code {
         case .unexpectedStatus(let status):
-            "server answered \(status) \(Self.reasonPhrase(status)) for \(url); not retrying"
+            "server answered \(status) \(ResponseHead.reasonPhrase(for: status)) for \(url)"
+                + (isTransient ? "" : "; not retrying")
         case .wrongContentType(let type):
             "server answered 200 for \(url) but with Content-Type \(type.map { "'\($0)'" } ?? "(none)"), "
                 + "not text/event-stream; not retrying"
@@ -77,7 +76,12 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 
-    static func reasonPhrase(_ status: Int) -> String {
+}
+
+extension ResponseHead {
+    /// The standard reason phrase of a status code ("Not Found" for 404), or an empty string
+    /// for codes without a well-known one.
+    public static func reasonPhrase(for status: Int) -> String {
         switch status {
         case 200: "OK"
         case 204: "No Content"

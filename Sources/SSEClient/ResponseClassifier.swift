@@ -116,7 +116,8 @@ enum HTTPDate {
         default:
             return nil
         }
-        guard let day, let month, let year, let (hour, minute, second) = time,
+        // The year is bounded so the arithmetic below cannot overflow on a hostile value.
+        guard let day, let month, let year, let (hour, minute, second) = time, (1...9999).contains(year),
             (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         return daysFromCivil(year: year, month: month, day: day) * 86_400

@@ -83,8 +83,12 @@ struct ResponseClassifierTests {
     }
 
     @Test(
-        "Retry-After values that are neither are ignored",
-        arguments: ["soon", "-5", "1.5", "", "Thu, 32 Nov 2026 12:00:30 GMT"])
+        "Retry-After values that are neither are ignored, including dates a hostile server made to overflow",
+        arguments: [
+            "soon", "-5", "1.5", "", "Thu, 32 Nov 2026 12:00:30 GMT", "Sun Nov  6 08:49:37 9999999999999999",
+            "Sun, 06 Nov -9223372036854775808 08:49:37 GMT", "Sunday, 06-Nov-99999999999999999 08:49:37 GMT",
+        ]
+    )
     func retryAfterInvalid(value: String) {
         #expect(ResponseClassifier.parseRetryAfter(value, now: now) == nil)
     }
@@ -100,5 +104,49 @@ struct ResponseClassifierTests {
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
         #expect(HTTPDate.parse("Thu, 01 Jan 1970 00:00:00 GMT") == 0)
         #expect(HTTPDate.parse("Tue, 29 Feb 2028 23:59:59 GMT") == 1_835_481_599)
+    }
+}
+
+@Suite("Response head lines")
+struct ResponseHeadParserTests {
+    private func read(_ lines: [String]) -> ([ResponseHeadParser.Line], [HTTPHeader]) {
+        var parser = ResponseHeadParser()
+        var kinds: [ResponseHeadParser.Line] = []
+        for line in lines {
+            kinds.append(Array(line.utf8).withUnsafeBytes { parser.read($0) })
+        }
+        return (kinds, parser.takeHeaders())
+    }
+
+    @Test("status lines, fields and the blank line, with or without CRLF")
+    func lines() {
+        let (kinds, headers) = read([
+            "HTTP/1.1 200 OK\r\n", "Content-Type:  text/event-stream \r\n", "X-A:b\n", "Empty:\r\n", "\r\n",
+        ])
+        #expect(kinds == [.status(200), .field, .field, .field, .end])
+        #expect(
+            headers == [
+                HTTPHeader("Content-Type", "text/event-stream"), HTTPHeader("X-A", "b"), HTTPHeader("Empty", ""),
+            ]
+        )
+    }
+
+    @Test("a new status line (a redirect, 100 Continue) starts a new head")
+    func newResponse() {
+        let (_, headers) = read(["HTTP/1.1 302 Found\r\n", "Location: /x\r\n", "\r\n", "HTTP/2 200\r\n", "A: 1\r\n"])
+        #expect(headers == [HTTPHeader("A", "1")])
+    }
+
+    @Test("malformed lines are ignored, never kept with an empty name")
+    func malformed() {
+        let (kinds, headers) = read(["no colon here\r\n", " :x\r\n", ":y\r\n", "\u{1D}\r\n"])
+        #expect(kinds == [.ignored, .ignored, .ignored, .ignored])
+        #expect(headers.isEmpty)
+    }
+
+    @Test("a head with too many fields keeps the first ones only")
+    func boundedFields() {
+        let (_, headers) = read((0..<(ResponseHeadParser.maximumFields + 50)).map { "X-\($0): v\r\n" })
+        #expect(headers.count == ResponseHeadParser.maximumFields)
     }
 }

@@ -129,7 +129,9 @@ struct ResumeEndToEndTests {
                 server.url(for: .numbered(interval: .milliseconds(20))), "--state-file", state,
             ])
             try await process.waitForStdoutLines(3)
-            try FileManager.default.removeItem(atPath: folder)
+            // Renaming is atomic, unlike removing a folder the program is writing into (and root
+            // ignores permissions, so a read-only folder would not do).
+            try FileManager.default.moveItem(atPath: folder, toPath: folder + "-moved")
             let result = try await process.finish()
             #expect(result.status == 1)
             #expect(result.stderrLines.last?.hasPrefix("sse-listen: error: cannot write state file '\(state)'") == true)

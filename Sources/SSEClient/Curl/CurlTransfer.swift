@@ -59,7 +59,7 @@ final class CurlTransfer: @unchecked Sendable {
     private let followsRedirects: Bool
 
     // I/O thread state.
-    private var headers: [HTTPHeader] = []
+    private var headParser = ResponseHeadParser()
     private var headDelivered = false
     /// A callback decided to stop the transfer; libcurl then reports a write error, which is ours.
     private(set) var abortedByCallback = false
@@ -208,20 +208,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     fileprivate func didReceiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
         lastActivity = CurlDriver.now()
-        var line = Substring(decoding: bytes, as: UTF8.self)
-        while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
-        if line.hasPrefix("HTTP/") {
-            headers.removeAll()
-            return true
-        }
-        if !line.isEmpty {
-            if let colon = line.firstIndex(of: ":") {
-                let name = String(line[..<colon])
-                let value = line[line.index(after: colon)...].trimmingASCIISpaces()
-                headers.append(HTTPHeader(name, value))
-            }
-            return true
-        }
+        guard headParser.read(bytes) == .end else { return true }
 
         // The blank line ending a response head.
         guard let handle else { return false }
@@ -229,7 +216,7 @@ final class CurlTransfer: @unchecked Sendable {
         _ = sse_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         if (100..<200).contains(status) { return true }
         if followsRedirects && [301, 302, 303, 307, 308].contains(status),
-            let location = headers.value(for: "Location"), !location.isEmpty
+            let location = headParser.headers.value(for: "Location"), !location.isEmpty
         {
             // libcurl follows it; the head that matters comes next. Without a target (no or an
             // empty `Location`) libcurl stops here, so this is the final answer.
@@ -244,10 +231,9 @@ final class CurlTransfer: @unchecked Sendable {
         if let handle { _ = sse_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effectiveURL) }
         let head = ResponseHead(
             status: status,
-            headers: headers,
+            headers: headParser.takeHeaders(),
             url: effectiveURL.map { String(cString: $0) } ?? requestURL
         )
-        headers = []
         if delegate.transferDidReceiveHead(head) { return true }
         abortedByCallback = true
         return false
