@@ -41,6 +41,13 @@ bench:
 	$(SWIFT) build -c release --package-path Benchmarks
 	Benchmarks/.build/release/parser-bench $(BENCH_ARGS)
 
+## make contract-service: build and start the SSE contract-test service (stops on DELETE / or Ctrl-C).
+CONTRACT_PORT ?= 8000
+.PHONY: contract-service
+contract-service: deps
+	$(SWIFT) build -c release --product sse-contract-service
+	"$$($(SWIFT) build -c release --show-bin-path)/sse-contract-service" --port $(CONTRACT_PORT)
+
 FORMATTED := Package.swift Sources Tests TestServer Fuzz Benchmarks/Package.swift Benchmarks/Sources
 
 format:
