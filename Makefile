@@ -4,12 +4,14 @@ SWIFT ?= swift
 SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/parser-fuzzer
 
-.PHONY: test deps build fuzz fuzz-response bench format lint
+.PHONY: test deps build fuzz fuzz-response soak bench format lint
 
 ## make test: install what is missing, build, and run every test.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ChaosSoak
+	@# The soak loads both cores for 20 s: run it on its own so it cannot skew the timing tests.
+	$(SWIFT) test --skip-build --filter ChaosSoak
 
 ## make deps: system packages a fresh Debian machine lacks (needs root or sudo).
 deps:
@@ -34,6 +36,12 @@ fuzz-response:
 		Fuzz/ResponseFuzzer.swift -o .build/fuzz/response-fuzzer
 	.build/fuzz/response-fuzzer -max_total_time=$(SECONDS) -max_len=2048 -print_final_stats=1 \
 		Fuzz/.out-response Fuzz/response-corpus
+
+## make soak MINUTES=30: the chaos soak for MINUTES (CI runs a 20-second one); SEED=n replays a seed.
+MINUTES ?= 30
+soak: deps
+	$(SWIFT) build --build-tests
+	SSE_SOAK_MINUTES=$(MINUTES) $(if $(SEED),SSE_SOAK_SEED=$(SEED)) $(SWIFT) test --skip-build --filter ChaosSoak
 
 ## make bench: parser throughput against swift-openapi-runtime and the C limit (release build).
 ## BENCH_ARGS="--quick" for a smoke run, "--runs 9" for steadier medians.

@@ -69,6 +69,11 @@ final class HTTPServer: Sendable {
         _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
         handler: Handler
     ) async throws {
+        // An action to run once this connection is closed: `DELETE /` stops the service, which must
+        // not happen while its 204 is still queued in the channel's writer, or the client never
+        // gets it. `executeThenClose` flushes pending writes before it closes.
+        var afterClose: (@Sendable () -> Void)?
+        defer { afterClose?() }
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
@@ -95,8 +100,13 @@ final class HTTPServer: Sendable {
                     )
                     let response = await handler(request)
                     let keepAlive = requestHead.isKeepAlive
+                    if let afterSend = response.afterSend {
+                        // Answer, then close this connection before acting (see `afterClose`).
+                        try await write(response, for: requestHead, keepAlive: false, to: outbound)
+                        afterClose = afterSend
+                        return
+                    }
                     try await write(response, for: requestHead, keepAlive: keepAlive, to: outbound)
-                    response.afterSend?()
                     if !keepAlive { return }
                 }
             }

@@ -214,7 +214,9 @@ struct EventSourceLifecycleTests {
                 if silences.count == 2 { break }
             }
             for silence in silences {
-                #expect(silence >= .milliseconds(150) && silence < .milliseconds(600), "dropped after \(silence)")
+                // The upper bound only allows for a loaded machine; the point is the lower one and that
+                // it fires at all.
+                #expect(silence >= .milliseconds(150) && silence < .milliseconds(1500), "dropped after \(silence)")
             }
             #expect(source.metrics.reconnects[.idleTimeout] == 2)
         }
@@ -224,9 +226,10 @@ struct EventSourceLifecycleTests {
     func heartbeatsKeepAlive() async throws {
         try await TestServer.withRunning { server in
             let source = EventSource(
-                url: server.url(
-                    for: .numbered(count: 2, interval: .milliseconds(400)).heartbeat(every: .milliseconds(40))),
-                configuration: .testing { $0.idleTimeout = .milliseconds(150) }
+                // Heartbeats every 50 ms keep a 600 ms idle timeout from firing while events are a
+                // second apart (margins wide enough for a loaded CI machine).
+                url: server.url(for: .numbered(count: 2, interval: .seconds(1)).heartbeat(every: .milliseconds(50))),
+                configuration: .testing { $0.idleTimeout = .milliseconds(600) }
             )
             var events = 0
             var comments = 0
@@ -235,7 +238,7 @@ struct EventSourceLifecycleTests {
                 if case .comment = update { comments += 1 }
                 if events == 2 { break }
             }
-            #expect(comments >= 5)
+            #expect(comments >= 10)
             #expect(source.metrics.reconnects[.idleTimeout] == nil)
         }
     }
@@ -339,15 +342,18 @@ struct EventSourceLifecycleTests {
                 hooks: .init(sleep: sleeps.hook)
             )
             var iterator = source.events.makeAsyncIterator()
-            let first = try await iterator.next()
+            var ids = [try await iterator.next()?.id]
             source.reconnect()
-            let second = try await iterator.next()
-            let third = try await iterator.next()
-            #expect([first, second, third].map { $0?.id } == ["1", "2", "3"])
             let requests = try await server.waitForRequests(count: 2)
-            // It resumes after whatever was parsed before the restart (buffered events are still delivered).
+            // It resumes after whatever was parsed before the restart: events still buffered for the
+            // consumer are delivered, so nothing is lost or repeated across the restart.
             let resumedFrom = Int(requests[1].header("Last-Event-ID") ?? "") ?? 0
-            #expect((1...3).contains(resumedFrom))
+            #expect(resumedFrom >= 1)
+            while let event = try await iterator.next() {
+                ids.append(event.id)
+                if Int(event.id) == resumedFrom + 2 { break }
+            }
+            #expect(ids == (1...(resumedFrom + 2)).map { String($0) })
             #expect(source.metrics.reconnects[.restart] == 1)
             #expect(source.metrics.lastError == nil)
             #expect(sleeps.all.first == .zero)

@@ -66,7 +66,8 @@ struct HostileServerTests {
             }
             #expect(attempts == 3)
             #expect(last.contains("idle timeout"))
-            #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(5))
+            // Three idle timeouts of 100 ms: at least 300 ms, and bounded (generously, for a loaded machine).
+            #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(10))
         }
     }
 

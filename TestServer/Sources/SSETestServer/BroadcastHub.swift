@@ -15,10 +15,17 @@ final class BroadcastHub {
     private var lastID = 0
     private var subscribers: [ObjectIdentifier: Subscriber] = [:]
 
-    init(capacity: Int) {
+    init(capacity: Int, history initial: [ServerSentEvent] = []) {
         self.capacity = max(capacity, 1)
         self.history = CircularBuffer(initialCapacity: self.capacity)
+        for event in initial.suffix(self.capacity) {
+            history.append(event)
+        }
+        lastID = initial.last.flatMap { Int($0.id) } ?? 0
     }
+
+    /// The messages held for replay, oldest first.
+    var heldMessages: [ServerSentEvent] { Array(history) }
 
     var subscriberCount: Int { subscribers.count }
 

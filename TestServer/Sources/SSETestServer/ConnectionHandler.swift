@@ -177,6 +177,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     // MARK: Scenarios
 
     private func serve(_ scenario: Scenario, request: RecordedRequest, live: Bool) {
+        var scenario = scenario
+        if live, let chaos = server.configuration.chaos {
+            server.state.update { state in
+                var random = state.chaosRandom ?? ChaosRandom(state: chaos.seed)
+                let fault = chaos.apply(to: &scenario, random: &random)
+                state.chaosRandom = random
+                state.injectedFaults[fault, default: 0] += 1
+            }
+        }
         if let token = scenario.bearerToken,
             !HTTPResponseParts.hasBearerToken(request.header("Authorization"), token: token)
         {

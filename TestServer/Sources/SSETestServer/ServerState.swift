@@ -28,6 +28,8 @@ final class ServerState: Sendable {
         var openChannels: [ObjectIdentifier: any Channel] = [:]
         /// When each closed connection (by number) closed.
         var closedConnections: [Int: ContinuousClock.Instant] = [:]
+        var chaosRandom: ChaosRandom?
+        var injectedFaults: [Chaos.Fault: Int] = [:]
         var routes: [String: Scenario] = [:]
         var attempts: [String: Int] = [:]
         var numberedHeads: [String: Int] = [:]

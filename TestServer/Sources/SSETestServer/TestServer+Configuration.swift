@@ -1,3 +1,5 @@
+import SSEParser
+
 extension TestServer {
     /// Server-wide settings: the defaults that a ``Scenario`` does not set, and what applies to every request.
     public struct Configuration: Sendable, Hashable {
@@ -20,19 +22,31 @@ extension TestServer {
         /// How many published messages the broadcast hub keeps to replay. 100 by default.
         public var historyCapacity: Int
 
+        /// Faults injected into every `/subscribe` connection; `nil` (the default) injects none.
+        public var chaos: Chaos?
+
+        /// Messages the broadcast hub starts with, as if already published (in order, with numeric
+        /// IDs), so a server restarted on the same port can carry on where the last one stopped
+        /// (see ``TestServer/hubHistory()``). Empty by default.
+        public var initialHubHistory: [ServerSentEvent]
+
         /// Creates a configuration; every setting has the default its property documents.
         public init(
             tickInterval: Duration = .zero,
             heartbeatInterval: Duration? = nil,
             authToken: String? = nil,
             corsOrigin: String? = nil,
-            historyCapacity: Int = 100
+            historyCapacity: Int = 100,
+            chaos: Chaos? = nil,
+            initialHubHistory: [ServerSentEvent] = []
         ) {
             self.tickInterval = tickInterval
             self.heartbeatInterval = heartbeatInterval
             self.authToken = authToken
             self.corsOrigin = corsOrigin
             self.historyCapacity = historyCapacity
+            self.chaos = chaos
+            self.initialHubHistory = initialHubHistory
         }
 
         /// The settings for people watching a demo: one event a second, no heartbeat.

@@ -71,7 +71,10 @@ public final class TestServer: Sendable {
         do {
             // The hub is only touched on the event loop, so it is made there.
             let hub = try await eventLoop.submit {
-                NIOLoopBound(BroadcastHub(capacity: configuration.historyCapacity), eventLoop: eventLoop)
+                NIOLoopBound(
+                    BroadcastHub(capacity: configuration.historyCapacity, history: configuration.initialHubHistory),
+                    eventLoop: eventLoop
+                )
             }.get()
             let context = ServerContext(
                 configuration: configuration,
@@ -245,6 +248,18 @@ public final class TestServer: Sendable {
     }
 
     // MARK: Broadcast hub
+
+    /// The messages the broadcast hub holds for replay, oldest first: pass them as
+    /// ``Configuration/initialHubHistory`` to restart the server without losing its stream.
+    public func hubHistory() async throws -> [ServerSentEvent] {
+        let hub = context.hub
+        return try await hub.eventLoop.submit { hub.value.heldMessages }.get()
+    }
+
+    /// How many faults of each kind ``Configuration/chaos`` injected so far.
+    public var injectedFaults: [Chaos.Fault: Int] {
+        context.state.read(\.injectedFaults)
+    }
 
     /// Sends a message to every subscriber of `/subscribe`, as `POST /publish` does.
     ///

@@ -152,6 +152,36 @@ struct LifecycleTests {
         }
     }
 
+    @Test("chaos draws the same faults for the same seed, and a restarted hub carries on")
+    func chaosAndRestart() async throws {
+        func faults(seed: UInt64) async throws -> [Chaos.Fault: Int] {
+            try await TestServer.withRunning(configuration: .init(chaos: Chaos(seed: seed))) { server in
+                for _ in 0..<40 {
+                    _ = try await RawHTTPClient.exchange(
+                        port: server.port, .get("/subscribe"), timeout: .milliseconds(50))
+                }
+                return server.injectedFaults
+            }
+        }
+        let first = try await faults(seed: 7)
+        #expect(first.values.reduce(0, +) == 40)
+        #expect(first.count >= 3)
+        let again = try await faults(seed: 7)
+        #expect(again == first)
+
+        let history = try await TestServer.withRunning { server in
+            for n in 1...3 { try await server.publish("m\(n)") }
+            return try await server.hubHistory()
+        }
+        #expect(history.map(\.id) == ["1", "2", "3"])
+        try await TestServer.withRunning(configuration: .init(initialHubHistory: history)) { server in
+            let next = try await server.publish("m4")
+            let held = try await server.hubHistory()
+            #expect(next.id == "4")
+            #expect(held.map(\.data) == ["m1", "m2", "m3", "m4"])
+        }
+    }
+
     @Test("the root path describes the endpoints")
     func help() async throws {
         try await TestServer.withRunning { server in

@@ -1,0 +1,72 @@
+/// A seeded fault injector for the broadcast hub: each `/subscribe` connection draws one fault.
+///
+/// Set ``TestServer/Configuration/chaos`` and every subscriber connection gets, at random (from
+/// `seed`, so a failing run can be replayed): a drop after a random number of body bytes (mid-line,
+/// mid-CRLF, mid-UTF-8 as it falls), with FIN or with RST; a `503` with `Retry-After: 0`; a hang
+/// before the response head (the client's idle timeout must fire); or a normal stream. The counts
+/// are in ``TestServer/injectedFaults``.
+public struct Chaos: Sendable, Hashable {
+    /// The seed of the fault sequence.
+    public var seed: UInt64
+    /// The most body bytes sent before a drop (at least 1). 2000 by default.
+    public var maximumDropOffset: Int
+
+    /// Creates a fault injector.
+    public init(seed: UInt64, maximumDropOffset: Int = 2000) {
+        self.seed = seed
+        self.maximumDropOffset = max(1, maximumDropOffset)
+    }
+
+    /// The kinds of fault, as counter keys.
+    public enum Fault: String, Sendable, Hashable, CaseIterable {
+        /// A drop after some bytes, closed with FIN.
+        case dropFIN
+        /// A drop after some bytes, closed with RST.
+        case dropRST
+        /// `503 Service Unavailable` with `Retry-After: 0`.
+        case unavailable
+        /// Nothing sent at all: the request is read and never answered.
+        case hang
+        /// No fault: the stream runs until the server stops.
+        case none
+    }
+
+    /// Draws the next fault and applies it to `scenario`.
+    func apply(to scenario: inout Scenario, random: inout ChaosRandom) -> Fault {
+        let roll = random.next() % 100
+        let fault: Fault
+        switch roll {
+        case 0..<25: fault = .dropFIN
+        case 25..<50: fault = .dropRST
+        case 50..<60: fault = .unavailable
+        case 60..<68: fault = .hang
+        default: fault = .none
+        }
+        switch fault {
+        case .dropFIN, .dropRST:
+            scenario.dropAfterBytes = 1 + Int(random.next() % UInt64(maximumDropOffset))
+            scenario.ending = fault == .dropFIN ? .close : .reset
+        case .unavailable:
+            scenario.status = 503
+            scenario.retryAfter = "0"
+        case .hang:
+            scenario.hang = .beforeHeaders
+        case .none:
+            break
+        }
+        return fault
+    }
+}
+
+/// SplitMix64: small, fast, and the same sequence for the same seed everywhere.
+struct ChaosRandom: Sendable {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
