@@ -73,6 +73,9 @@ public struct EventStreamParser: Sendable {
     /// How many bytes of a byte order mark have been matched at the start of the stream; `nil`
     /// once the start of the stream has been decided.
     private var byteOrderMarkBytesMatched: Int? = 0
+    /// Whether a line of the current chunk could take the event past the limit; when not, the
+    /// per-line checks are skipped (everything a chunk adds is bounded by its length).
+    private var sizeChecksNeeded = true
     /// Set when the event size limit was exceeded; cleared by ``finish()``.
     private var failure: EventStreamError? = nil
 
@@ -212,6 +215,8 @@ public struct EventStreamParser: Sendable {
         count: Int,
         onItem: (EventStreamItem) throws -> Void
     ) throws {
+        let bound = dataBuffer.count - dataStart + eventTypeBuffer.count + eventIDBuffer.count + partialLine.count + count
+        sizeChecksNeeded = bound > configuration.maximumEventSize
         var lineStart = 0
         // Positions of the next LF and CR at or after `lineStart`, found with memchr and reused
         // until passed, so a stream that only uses one kind of line ending is still scanned once.
@@ -406,7 +411,9 @@ public struct EventStreamParser: Sendable {
     ) throws {
         // The whole line counts, as it does while it is still arriving (see appendToPartialLine),
         // so the same stream fails at the same line however it is chunked.
-        try checkSize(adding: line.count, deferredData: deferredData)
+        if sizeChecksNeeded {
+            try checkSize(adding: line.count, deferredData: deferredData)
+        }
         switch Self.field(of: line) {
         case .blank:
             try dispatch(deferredData: &deferredData, onItem: onItem)
