@@ -215,7 +215,8 @@ public struct EventStreamParser: Sendable {
         count: Int,
         onItem: (EventStreamItem) throws -> Void
     ) throws {
-        let bound = dataBuffer.count - dataStart + eventTypeBuffer.count + eventIDBuffer.count + partialLine.count + count
+        let bound =
+            dataBuffer.count - dataStart + eventTypeBuffer.count + eventIDBuffer.count + partialLine.count + count
         sizeChecksNeeded = bound > configuration.maximumEventSize
         var lineStart = 0
         // Positions of the next LF and CR at or after `lineStart`, found with memchr and reused
