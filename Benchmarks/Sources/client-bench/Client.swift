@@ -34,4 +34,6 @@ struct Sample: Sendable {
     var bytes: Int
     /// Events received, when the client counts them.
     var events: Int?
+    /// Times the library paused the transfer because the consumer was 1,024 events behind.
+    var pauses: Int?
 }

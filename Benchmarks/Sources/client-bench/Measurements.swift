@@ -63,7 +63,8 @@ enum Measurements {
         }
         let wall = watch.wallSeconds
         let cpu = watch.cpuSeconds
-        return Sample(wallSeconds: wall, cpuSeconds: cpu, bytes: source.metrics.bytes, events: events)
+        let metrics = source.metrics
+        return Sample(wallSeconds: wall, cpuSeconds: cpu, bytes: metrics.bytes, events: events, pauses: metrics.pauses)
     }
 
     /// What `sse-listen --format data` writes for `repeats` copies of the corpus: each event's data

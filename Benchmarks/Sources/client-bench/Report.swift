@@ -64,6 +64,11 @@ struct Report {
                 ])
             }
             text += table.text
+            if let pauses = result.samples[.library]?.compactMap(\.pauses), !pauses.isEmpty {
+                let sorted = pauses.sorted()
+                text += "\n(b) paused its transfer \(grouped(sorted[sorted.count / 2])) times per transfer (median; "
+                text += "the consumer was `maximumBufferedEvents` behind).\n"
+            }
         }
         text += "\n### Targets (issue 6)\n\n"
         var targets = MarkdownTable(["target", "measured", "verdict"])
