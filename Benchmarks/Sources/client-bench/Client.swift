@@ -1,7 +1,11 @@
 /// The clients measured, in the order of the report.
 enum Client: String, CaseIterable, Sendable {
-    /// `shared/bench/sink.c`: a raw TCP reader, the socket-level limit under any HTTP client.
+    /// `shared/bench/sink.c` reading 100 KiB at a time (the buffer the curl tool uses): a raw TCP
+    /// reader, the socket-level limit under any HTTP client.
     case sink
+    /// `shared/bench/sink.c` reading 16 KiB at a time: libcurl's default buffer, which the library
+    /// keeps.
+    case sink16K = "sink-16k"
     /// (a) `curl -sN URL -o /dev/null`: the raw libcurl transport limit.
     case curl
     /// (b) `EventSource` consumed with `for try await` and a trivial body.
@@ -15,7 +19,8 @@ enum Client: String, CaseIterable, Sendable {
     /// The row heading of the report.
     var label: String {
         switch self {
-        case .sink: "raw socket (sink.c, reference)"
+        case .sink: "raw socket, 100 KiB reads (sink.c)"
+        case .sink16K: "raw socket, 16 KiB reads (sink.c)"
         case .curl: "(a) curl -sN"
         case .library: "(b) EventSource, for try await"
         case .sseListen: "(c) sse-listen --format data"

@@ -123,7 +123,9 @@ enum ClientBench {
         func sample(_ client: Client, verifyingOutput: Bool = false) async throws -> Sample {
             switch client {
             case .sink:
-                return try Measurements.sink(sink.path, server: server, pathAndQuery: pathAndQuery)
+                return try Measurements.sink(sink.path, server: server, pathAndQuery: pathAndQuery, buffer: 102_400)
+            case .sink16K:
+                return try Measurements.sink(sink.path, server: server, pathAndQuery: pathAndQuery, buffer: 16_384)
             case .curl:
                 return try Measurements.curl(url: url)
             case .library:

@@ -8,9 +8,9 @@ import SSEParser
 
 /// How each client is run and timed.
 enum Measurements {
-    /// `sink PORT PATH 262144`: its own timing (connect to end of body), bytes include the head.
-    static func sink(_ program: String, server: LocalServer, pathAndQuery: String) throws -> Sample {
-        let output = try runProgram([program, String(server.port), pathAndQuery, "262144"])
+    /// `sink PORT PATH BUFFER`: its own timing (connect to end of body), bytes include the head.
+    static func sink(_ program: String, server: LocalServer, pathAndQuery: String, buffer: Int) throws -> Sample {
+        let output = try runProgram([program, String(server.port), pathAndQuery, String(buffer)])
         let values = keyValues(in: output.standardOutput)
         guard output.termination.status == 0, let bytes = values["bytes"].flatMap({ Int($0) }),
             let seconds = values["seconds"].flatMap({ Double($0) })
