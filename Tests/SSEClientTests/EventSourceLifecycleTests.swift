@@ -250,15 +250,17 @@ struct EventSourceLifecycleTests {
                 url: server.url(for: .numbered(count: 20_000, payloadSize: 1000)),
                 configuration: .testing {
                     $0.maximumBufferedEvents = 16
-                    $0.idleTimeout = .milliseconds(100)
+                    // Long enough not to fire from a scheduling hiccup while the consumer reads;
+                    // the stall below lasts three of them.
+                    $0.idleTimeout = .milliseconds(400)
                 }
             )
             var iterator = source.events.makeAsyncIterator()
             #expect(try await iterator.next()?.id == "1")
             // The consumer stalls for three idle timeouts.
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(600))
             let bytesWhilePaused = source.metrics.bytes
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(600))
             #expect(source.metrics.bytes == bytesWhilePaused, "the transfer kept reading while the consumer stalled")
             #expect(bytesWhilePaused < 200_000, "read \(bytesWhilePaused) bytes ahead of the consumer")
             #expect(source.metrics.pauses >= 1)
