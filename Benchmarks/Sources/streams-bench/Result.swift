@@ -51,16 +51,18 @@ struct Result {
         text += "spread evenly; measured for \(fixed(window.seconds, 1)) s with all streams open; "
         text += "load average \(loadAtStart) at the start, \(loadAtEnd) at the end.\n\n"
 
-        var ramp = MarkdownTable(["streams open", "OS threads", "resident MiB"])
+        var ramp = MarkdownTable(["streams open", "OS threads", "resident MiB", "CPU per 1,000 events"])
         for snapshot in snapshots {
             ramp.add([
                 grouped(snapshot.streams), String(snapshot.threads),
                 fixed(Double(snapshot.residentBytes) / 1_048_576, 1),
+                snapshot.events > 0 ? fixed(snapshot.cpuSeconds / Double(snapshot.events) * 1e6, 1) + " ms" : "–",
             ])
         }
         ramp.add([
             "\(grouped(streams)), measuring (max)", String(window.maximumThreads),
             fixed(Double(window.maximumResidentBytes) / 1_048_576, 1),
+            fixed(cpuPerThousand * 1000, 1) + " ms",
         ])
         text += ramp.text + "\n"
 

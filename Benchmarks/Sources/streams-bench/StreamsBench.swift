@@ -60,9 +60,16 @@ enum StreamsBench {
                     group.addTask { try await consume(source, progress: progress) }
                 }
                 try await waitUntilOpen(target, progress: progress)
-                // One more interval, so that every stream has been through a whole cycle.
+                // One more interval, so that every stream has been through a whole cycle, then
+                // two more to see the CPU time per event at this number of streams.
                 try await Task.sleep(for: .seconds(max(1, interval)))
-                result.snapshots.append(.now(streams: target))
+                let cpuStart = ProcessStatistics.cpuSeconds()
+                let eventsStart = progress.events.load(ordering: .relaxed)
+                try await Task.sleep(for: .seconds(2 * max(1, interval)))
+                var snapshot = Snapshot.now(streams: target)
+                snapshot.cpuSeconds = ProcessStatistics.cpuSeconds() - cpuStart
+                snapshot.events = progress.events.load(ordering: .relaxed) - eventsStart
+                result.snapshots.append(snapshot)
                 printError("streams-bench: \(target) streams open, \(result.snapshots.last!.threads) threads")
             }
 
@@ -111,6 +118,9 @@ struct Snapshot {
     var streams: Int
     var threads: Int
     var residentBytes: Int
+    /// CPU seconds and events over two intervals at this number of streams.
+    var cpuSeconds = 0.0
+    var events = 0
 
     static func now(streams: Int) -> Snapshot {
         Snapshot(
