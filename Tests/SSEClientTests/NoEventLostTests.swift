@@ -16,7 +16,7 @@ struct NoEventLostTests {
     func randomDrops(lineEnding: Scenario.LineEnding) async throws {
         try await TestServer.withRunning { server in
             let total = 150
-            let random = Mutex(SplitMix64(seed: 0xD20F + UInt64(lineEnding.rawValue.utf8.count)))
+            let random = Mutex(SeededRandom(seed: 0xD20F + UInt64(lineEnding.rawValue.utf8.count)))
             let cuts = Mutex<[Int]>([])
             let base = Scenario.numbered(count: total, payloadSize: 12).unicodePayload().lineEnding(lineEnding)
             let hooks = EventSource.Hooks(
@@ -49,22 +49,5 @@ struct NoEventLostTests {
             let events = try await collectEvents(source, count: 30, timeout: .seconds(30))
             #expect(events == (1...30).map { scenario.numberedEvent($0) })
         }
-    }
-}
-
-/// A small deterministic random number generator, so a failing seed can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

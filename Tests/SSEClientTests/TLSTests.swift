@@ -1,154 +1,13 @@
-import Foundation
 import SSEClient
 import SSETestServer
 import Testing
 
-/// Certificates made with the `openssl` command at test time, and a TLS terminator (Python's
-/// `ssl` module) in front of a TestServer: real TLS over real sockets, real libcurl.
-final class TLSFixture: Sendable {
-    let directory: String
-
-    init() async throws {
-        directory = NSTemporaryDirectory() + "sse-tls-\(UInt64.random(in: 0...UInt64.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try await openssl(
-            ["req", "-x509"] + curve + [
-                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=swift-sse test CA",
-            ]
-        )
-        try await issue("server", subjectAltName: "DNS:localhost,IP:127.0.0.1")
-        try await issue("wronghost", subjectAltName: "DNS:wrong.example")
-        try await openssl(
-            ["req", "-x509"] + curve + [
-                "-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "2", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            ]
-        )
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    func path(_ name: String) -> String { directory + "/" + name }
-
-    private func issue(_ name: String, subjectAltName: String) async throws {
-        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try await openssl(["req"] + curve + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(name)"])
-        try "subjectAltName=\(subjectAltName)\n".write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
-        try await openssl([
-            "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext",
-        ])
-    }
-
-    /// Runs openssl, waiting without blocking a thread of the cooperative pool.
-    private func openssl(_ arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
-        while process.isRunning {
-            guard clock.now < deadline else {
-                process.terminate()
-                throw TimedOut(what: "openssl \(arguments.first ?? "")")
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        guard process.terminationStatus == 0 else {
-            throw TimedOut(what: "openssl \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
-        }
-    }
-
-    /// Runs `body` with a TLS port that forwards to `upstreamPort`, presenting certificate `name`.
-    func withTerminator<T: Sendable>(
-        certificate name: String,
-        upstreamPort: Int,
-        _ body: (Int) async throws -> T
-    ) async throws -> T {
-        // The terminator writes its port to a file, which is polled: reading a pipe would block a
-        // thread of the cooperative pool.
-        let portFile = path("\(name)-\(UInt32.random(in: 0...UInt32.max)).port")
-        _ = FileManager.default.createFile(atPath: portFile, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c", Self.terminatorScript, path("\(name).pem"), path("\(name).key"), "\(upstreamPort)",
-        ]
-        process.standardOutput = FileHandle(forWritingAtPath: portFile)
-        process.standardError = FileHandle.nullDevice
-        // The terminator exits when its standard input closes, so it cannot outlive this process.
-        let lifeline = Pipe()
-        process.standardInput = lifeline
-        try process.run()
-        defer {
-            // SIGKILL: SIGTERM may be ignored in the environment the tests inherit.
-            kill(process.processIdentifier, SIGKILL)
-            try? lifeline.fileHandleForWriting.close()
-        }
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        var port: Int?
-        while port == nil {
-            guard clock.now < deadline, process.isRunning else {
-                throw TimedOut(what: "a port from the TLS terminator")
-            }
-            let text = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
-            if text.hasSuffix("\n") { port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if port == nil { try await Task.sleep(for: .milliseconds(5)) }
-        }
-        return try await body(port!)
-    }
-
-    private static let terminatorScript = """
-        import asyncio, os, ssl, sys, threading
-        certificate, key, upstream = sys.argv[1], sys.argv[2], int(sys.argv[3])
-        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificate, key)
-        async def pipe(reader, writer):
-            try:
-                while True:
-                    data = await reader.read(65536)
-                    if not data:
-                        break
-                    writer.write(data)
-                    await writer.drain()
-            except Exception:
-                pass
-            finally:
-                try:
-                    writer.close()
-                except Exception:
-                    pass
-        async def handle(client_reader, client_writer):
-            try:
-                upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", upstream)
-            except Exception:
-                client_writer.close()
-                return
-            await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
-        async def main():
-            server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
-            print(server.sockets[0].getsockname()[1], flush=True)
-            async with server:
-                await server.serve_forever()
-        asyncio.run(main())
-        """
-}
-
 @Suite("TLS", .timeLimit(.minutes(1)))
 struct TLSTests {
-    let fixture: TLSFixture
+    let fixture: TLSTerminator
 
     init() async throws {
-        fixture = try await TLSFixture()
+        fixture = try await TLSTerminator()
     }
 
     private func stream(port: Int, host: String = "127.0.0.1") -> String {
@@ -158,7 +17,7 @@ struct TLSTests {
     @Test("by default a self-signed certificate is rejected with an error that says so, and not retried")
     func selfSignedRejected() async throws {
         try await TestServer.withRunning { server in
-            try await fixture.withTerminator(certificate: "selfsigned", upstreamPort: server.port) { port in
+            try await fixture.withListener(certificate: "selfsigned", upstreamPort: server.port) { port in
                 let (_, error) = try await collectUntilEnd(
                     EventSource(url: stream(port: port), configuration: .testing()))
                 guard case .tlsVerification(let message)? = error?.code else {
@@ -175,7 +34,7 @@ struct TLSTests {
     @Test("the test CA is accepted when configured as the CA file")
     func caFileAccepted() async throws {
         try await TestServer.withRunning { server in
-            try await fixture.withTerminator(certificate: "server", upstreamPort: server.port) { port in
+            try await fixture.withListener(certificate: "server", upstreamPort: server.port) { port in
                 for host in ["127.0.0.1", "localhost"] {
                     let source = EventSource(
                         url: stream(port: port, host: host),
@@ -191,7 +50,7 @@ struct TLSTests {
     @Test("a certificate for another host is rejected even from a trusted CA")
     func wrongHostRejected() async throws {
         try await TestServer.withRunning { server in
-            try await fixture.withTerminator(certificate: "wronghost", upstreamPort: server.port) { port in
+            try await fixture.withListener(certificate: "wronghost", upstreamPort: server.port) { port in
                 let source = EventSource(
                     url: stream(port: port),
                     configuration: .testing { $0.tls.caFile = fixture.path("ca.pem") }
@@ -209,7 +68,7 @@ struct TLSTests {
     @Test("insecure mode is an explicit opt-in that accepts any certificate")
     func insecureOptIn() async throws {
         try await TestServer.withRunning { server in
-            try await fixture.withTerminator(certificate: "selfsigned", upstreamPort: server.port) { port in
+            try await fixture.withListener(certificate: "selfsigned", upstreamPort: server.port) { port in
                 let source = EventSource(url: stream(port: port), configuration: .testing { $0.tls = .insecure })
                 let events = try await collectEvents(source, count: 3)
                 #expect(events.map(\.id) == ["1", "2", "3"])

@@ -22,7 +22,7 @@ struct ChaosSoakTests {
         let minutes = environment["SSE_SOAK_MINUTES"].flatMap(Double.init) ?? 0
         let duration: Duration = minutes > 0 ? .milliseconds(Int64(minutes * 60_000)) : .seconds(20)
         let seed = environment["SSE_SOAK_SEED"].flatMap { UInt64($0) } ?? 0x50AC
-        var random = SoakRandom(state: seed)
+        var random = SeededRandom(seed: seed)
 
         func configuration(history: [ServerSentEvent]) -> TestServer.Configuration {
             TestServer.Configuration(
@@ -183,17 +183,4 @@ struct ChaosSoakTests {
 /// The IDs one consumer received, in order.
 final class IDSink: Sendable {
     let ids = Mutex<[Int]>([])
-}
-
-/// SplitMix64, for a replayable soak.
-struct SoakRandom {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -110,7 +110,7 @@ struct RequestOptionEndToEndTests {
 
     @Test("TLS: an unknown CA is a fatal error (exit 2); --cacert trusts it; -k accepts anything")
     func tls() async throws {
-        let terminator = try TLSTerminator()
+        let terminator = try await TLSTerminator()
         try await TestServer.withRunning { server in
             try await terminator.withListener(upstreamPort: server.port) { port in
                 let url = "https://127.0.0.1:\(port)/events?count=2"

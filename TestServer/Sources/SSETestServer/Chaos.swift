@@ -32,7 +32,7 @@ public struct Chaos: Sendable, Hashable {
     }
 
     /// Draws the next fault and applies it to `scenario`.
-    func apply(to scenario: inout Scenario, random: inout ChaosRandom) -> Fault {
+    func apply(to scenario: inout Scenario, random: inout SeededRandom) -> Fault {
         let roll = random.next() % 100
         let fault: Fault
         switch roll {
@@ -58,11 +58,19 @@ public struct Chaos: Sendable, Hashable {
     }
 }
 
-/// SplitMix64: small, fast, and the same sequence for the same seed everywhere.
-struct ChaosRandom: Sendable {
-    var state: UInt64
+/// A small seeded random number generator (SplitMix64): the same sequence for the same seed on
+/// every machine, so a failing chaos run or randomized test can be replayed.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    /// The generator's state; the seed at the start.
+    public var state: UInt64
 
-    mutating func next() -> UInt64 {
+    /// Creates a generator that starts from `seed`.
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -180,7 +180,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         var scenario = scenario
         if live, let chaos = server.configuration.chaos {
             server.state.update { state in
-                var random = state.chaosRandom ?? ChaosRandom(state: chaos.seed)
+                var random = state.chaosRandom ?? SeededRandom(seed: chaos.seed)
                 let fault = chaos.apply(to: &scenario, random: &random)
                 state.chaosRandom = random
                 state.injectedFaults[fault, default: 0] += 1
