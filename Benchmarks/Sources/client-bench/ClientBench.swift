@@ -173,7 +173,8 @@ enum ClientBench {
                 result.samples[client, default: []].append(measured)
                 printError(
                     "\(corpus.label) × \(repeats): run \(round + 1)/\(options.runs) \(client.rawValue): "
-                        + "\(fixed(measured.wallSeconds, 3)) s, CPU \(fixed(measured.cpuSeconds, 3)) s")
+                        + "\(fixed(measured.wallSeconds, 3)) s, CPU \(fixed(measured.cpuSeconds, 3)) s"
+                        + (measured.pauses.map { ", \($0) pauses" } ?? ""))
             }
         }
         return result

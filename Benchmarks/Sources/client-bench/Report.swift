@@ -22,6 +22,13 @@ struct CorpusResult {
         samples[client].map { median($0.map(\.cpuSeconds)) }
     }
 
+    /// The lowest and highest MB/s of `client` over the runs.
+    func rateRange(_ client: Client) -> ClosedRange<Double>? {
+        guard let walls = samples[client]?.map(\.wallSeconds), let slowest = walls.max(), let fastest = walls.min()
+        else { return nil }
+        return (Double(bodyBytes) / slowest / 1e6)...(Double(bodyBytes) / fastest / 1e6)
+    }
+
     /// MB/s (10^6 bytes) of body received by `client`, from its median wall time.
     func megabytesPerSecond(_ client: Client) -> Double? {
         wall(client).map { Double(bodyBytes) / $0 / 1e6 }
@@ -48,7 +55,9 @@ struct Report {
             text += "\n### \(result.corpus.label) × \(result.repeats) "
             text +=
                 "(\(fixed(Double(result.bodyBytes) / 1e6, 0)) MB, \(grouped(result.events)) events per transfer)\n\n"
-            var table = MarkdownTable(["client", "MB/s", "events/s", "wall s", "CPU s", "MB/s vs (a) curl"])
+            var table = MarkdownTable([
+                "client", "MB/s", "events/s", "wall s", "CPU s", "MB/s vs (a) curl", "MB/s, slowest – fastest run",
+            ])
             let curl = result.megabytesPerSecond(.curl)
             for client in Client.allCases {
                 guard let wall = result.wall(client), let cpu = result.cpu(client),
@@ -61,6 +70,7 @@ struct Report {
                     fixed(wall, 3),
                     fixed(cpu, 3),
                     curl.map { fixed(rate / $0 * 100, 0) + " %" } ?? "–",
+                    result.rateRange(client).map { "\(fixed($0.lowerBound, 0)) – \(fixed($0.upperBound, 0))" } ?? "–",
                 ])
             }
             text += table.text
