@@ -40,6 +40,16 @@ enum Backoff {
         -> [BackoffSample]
     {
         let source = EventSource(url: url, configuration: .init(reconnect: policy))
+        // Every attempt at its longest, and a minute more: then something is wrong.
+        var longest = Duration.seconds(60)
+        for attempt in 1...attempts {
+            longest += policy.delay(attempt: attempt, base: policy.initialDelay, random: 0)
+        }
+        let watchdog = Task { [longest] in
+            try await Task.sleep(for: longest)
+            source.close()
+        }
+        defer { watchdog.cancel() }
         var samples: [BackoffSample] = []
         var pending: (delay: Duration, attempt: Int)?
         for try await update in source.updates {

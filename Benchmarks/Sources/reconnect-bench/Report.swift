@@ -8,6 +8,7 @@ struct Report {
     var loadAtEnd = "?"
     var zeroDelay: [(drop: String, samples: [ReconnectSample])] = []
     var backoff: [BackoffSample] = []
+    var problems: [String] = []
 
     var markdown: String {
         var text = "## reconnect-bench: reconnects against ticker.c\n\n"
@@ -41,6 +42,9 @@ struct Report {
             text += backoffSection(targets: &targets)
         }
         text += "\n### Targets\n\n" + targets.text
+        if !problems.isEmpty {
+            text += "\n### PROBLEMS\n\n" + problems.map { "- \($0)\n" }.joined()
+        }
         return text
     }
 

@@ -21,9 +21,19 @@ enum ZeroDelay {
 
     /// Consumes a source whose connections the server drops after two events, until `drops`
     /// reconnects have been measured.
-    static func measure(server: LocalServer, drop: String, drops: Int) async throws -> [ReconnectSample] {
-        let url = server.url("/?interval_us=5000&drop_after=2&drop=\(drop)&client=1&pad=8")
+    ///
+    /// Gives up after `timeout` seconds (the source is closed and what was measured is returned),
+    /// so a reconnect that never happens ends the benchmark instead of hanging it.
+    static func measure(
+        server: LocalServer, drop: String, client: Int, drops: Int, timeout: Double
+    ) async throws -> [ReconnectSample] {
+        let url = server.url("/?interval_us=5000&drop_after=2&drop=\(drop)&client=\(client)&pad=8")
         let source = EventSource(url: url, configuration: .init(reconnect: policy))
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            source.close()
+        }
+        defer { watchdog.cancel() }
         var samples: [ReconnectSample] = []
         for try await event in source.events {
             let now = Clock.nanoseconds()
