@@ -26,7 +26,7 @@ struct ChaosSoakTests {
 
         func configuration(history: [ServerSentEvent]) -> TestServer.Configuration {
             TestServer.Configuration(
-                historyCapacity: 10_000_000, chaos: Chaos(seed: random.next()), initialHubHistory: history)
+                historyCapacity: 1_000_000, chaos: Chaos(seed: random.next()), initialHubHistory: history)
         }
         var server = try await TestServer.start(configuration: configuration(history: []))
         let port = server.port

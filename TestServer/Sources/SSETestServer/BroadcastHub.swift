@@ -51,8 +51,18 @@ final class BroadcastHub {
     func subscribe(_ key: ObjectIdentifier, lastEventID: String?, subscriber: @escaping Subscriber) -> [ServerSentEvent]
     {
         subscribers[key] = subscriber
-        guard let lastEventID, let last = Int(lastEventID), last >= 0, last <= lastID else { return [] }
-        return history.filter { Int($0.id)! > last }
+        guard let lastEventID, let last = Int(lastEventID), last >= 0, last <= lastID, !history.isEmpty else {
+            return []
+        }
+        // IDs in the ring are consecutive, so the replay starts at an offset: no scan of the whole
+        // history per subscriber (a reconnect storm against a long history would stall the loop).
+        let firstHeld = lastID - history.count + 1
+        if Int(history.first!.id) == firstHeld && Int(history.last!.id) == lastID {
+            let start = max(last + 1, firstHeld)
+            guard start <= lastID else { return [] }
+            return Array(history[history.index(history.startIndex, offsetBy: start - firstHeld)...])
+        }
+        return history.filter { (Int($0.id) ?? 0) > last }
     }
 
     func unsubscribe(_ key: ObjectIdentifier) {
