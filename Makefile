@@ -4,7 +4,7 @@ SWIFT ?= swift
 SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/parser-fuzzer
 
-.PHONY: test deps build fuzz fuzz-response soak bench format lint
+.PHONY: test deps build fuzz fuzz-response soak bench bench-client format lint
 
 ## make test: install what is missing, build, and run every test.
 test: deps
@@ -48,6 +48,16 @@ soak: deps
 bench:
 	$(SWIFT) build -c release --package-path Benchmarks
 	Benchmarks/.build/release/parser-bench $(BENCH_ARGS)
+
+## make bench-client: the whole-client benchmarks (throughput against curl and async-http-client,
+## 1,000 streams, reconnect latency and backoff, memory over time); see Benchmarks/README.md.
+bench-client: deps
+	$(SWIFT) build -c release --package-path Benchmarks
+	$(SWIFT) build -c release --package-path Benchmarks --product sse-listen
+	Benchmarks/.build/release/client-bench
+	Benchmarks/.build/release/streams-bench
+	Benchmarks/.build/release/reconnect-bench
+	Benchmarks/.build/release/soak-bench
 
 ## make contract-service: build and start the SSE contract-test service (stops on DELETE / or Ctrl-C).
 CONTRACT_PORT ?= 8000
