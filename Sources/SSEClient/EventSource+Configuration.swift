@@ -33,7 +33,9 @@ extension EventSource {
         /// How long a connection may stay silent (no event, no comment, no byte) before it is
         /// considered dead, dropped and reconnected; `nil` turns the check off. Default: 300 s.
         /// Measured to the millisecond; not counted while the consumer is behind and the
-        /// connection is paused for it.
+        /// connection is paused for it. Until the response head is complete it runs from the
+        /// start of the attempt, not from the last header byte, so a server trickling header
+        /// fields cannot hold a connection either.
         public var idleTimeout: Duration?
 
         /// How long establishing a connection (DNS, TCP, TLS) may take. Default: 30 s.

@@ -71,6 +71,106 @@ struct HostileServerTests {
         }
     }
 
+    @Test("header fields trickling in forever do not hold the connection past the idle timeout")
+    func trickledHeaders() async throws {
+        try await TestServer.withRunning { server in
+            var policy = ReconnectPolicy.fastForTests
+            policy.maximumAttempts = 1
+            // A header field every 20 ms: each one would reset a timer that counted every byte.
+            let source = EventSource(
+                url: server.url(for: .endlessHeaders(every: .milliseconds(20))),
+                configuration: .testing {
+                    $0.idleTimeout = .milliseconds(300)
+                    $0.reconnect = policy
+                }
+            )
+            let (events, error) = try await collectUntilEnd(source)
+            #expect(events.isEmpty)
+            guard case .gaveUp(let attempts, let last)? = error?.code else {
+                Issue.record("expected gave up, got \(String(describing: error))")
+                return
+            }
+            #expect(attempts == 2)
+            #expect(last.contains("idle timeout"))
+            // Each attempt ended at its idle timeout, on the server's clock, not when the fields ran out.
+            for connection in 1...2 {
+                let accepted = try #require(server.acceptTime(ofConnection: connection))
+                let lifetime = try await server.waitForClose(ofConnection: connection) - accepted
+                #expect(
+                    lifetime >= .milliseconds(280) && lifetime < .seconds(5), "connection \(connection): \(lifetime)")
+            }
+        }
+    }
+
+    @Test("a flood of header fields is cut off by libcurl's head size limit, and retried")
+    func floodedHeaders() async throws {
+        try await TestServer.withRunning { server in
+            var policy = ReconnectPolicy.fastForTests
+            policy.maximumAttempts = 1
+            let source = EventSource(
+                url: server.url(for: .endlessHeaders(every: .zero)),
+                configuration: .testing { $0.reconnect = policy }
+            )
+            let (events, error) = try await collectUntilEnd(source)
+            #expect(events.isEmpty)
+            guard case .gaveUp(let attempts, let last)? = error?.code else {
+                Issue.record("expected gave up, got \(String(describing: error))")
+                return
+            }
+            #expect(attempts == 2)
+            #expect(last.lowercased().contains("header"), "\(last)")
+        }
+    }
+
+    @Test("a Content-Length the body never reaches: the early close is a retried transport error")
+    func contentLengthNeverReachedClose() async throws {
+        try await TestServer.withRunning { server in
+            let scenario = Scenario.numbered(count: 3).declaringContentLength(10_000_000_000)
+            let source = EventSource(url: server.url(for: scenario), configuration: .testing())
+            var iterator = source.updates.makeAsyncIterator()
+            var events: [ServerSentEvent] = []
+            var failure: EventSourceError?
+            while failure == nil, let update = try await iterator.next() {
+                switch update {
+                case .event(let event): events.append(event)
+                case .state(.disconnected(.failure(let error))): failure = error
+                default: break
+                }
+            }
+            source.close()
+            #expect(events.map(\.id) == ["1", "2", "3"])
+            guard case .transport(let message)? = failure?.code else {
+                Issue.record("expected a transport error, got \(String(describing: failure))")
+                return
+            }
+            #expect(message.contains("bytes remaining"), "\(message)")
+        }
+    }
+
+    @Test("a Content-Length the body never reaches: a quiet server is caught by the idle timeout")
+    func contentLengthNeverReachedHang() async throws {
+        try await TestServer.withRunning { server in
+            let scenario = Scenario.numbered(count: 3).declaringContentLength(10_000_000_000).ending(with: .hang)
+            let source = EventSource(
+                url: server.url(for: scenario),
+                configuration: .testing { $0.idleTimeout = .milliseconds(200) }
+            )
+            var iterator = source.updates.makeAsyncIterator()
+            var events: [ServerSentEvent] = []
+            var failure: EventSourceError?
+            while failure == nil, let update = try await iterator.next() {
+                switch update {
+                case .event(let event): events.append(event)
+                case .state(.disconnected(.failure(let error))): failure = error
+                default: break
+                }
+            }
+            source.close()
+            #expect(events.map(\.id) == ["1", "2", "3"])
+            #expect(failure?.code == .idleTimeout(.milliseconds(200)))
+        }
+    }
+
     @Test("a body that stops mid-stream is caught by the idle timeout")
     func stalledBody() async throws {
         try await TestServer.withRunning { server in

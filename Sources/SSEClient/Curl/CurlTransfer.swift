@@ -207,7 +207,8 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: Callbacks (I/O thread)
 
     fileprivate func didReceiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        lastActivity = CurlDriver.now()
+        // Header lines do not reset the idle timer: the whole head must come within one idle
+        // timeout of the start, so a server trickling header fields cannot hold the connection.
         guard headParser.read(bytes) == .end else { return true }
 
         // The blank line ending a response head.
@@ -227,6 +228,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func deliverHead(status: Int) -> Bool {
         headDelivered = true
+        lastActivity = CurlDriver.now()
         var effectiveURL: UnsafeMutablePointer<CChar>?
         if let handle { _ = sse_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effectiveURL) }
         let head = ResponseHead(

@@ -48,6 +48,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var isSubscribed = false
     private var numberedKey: String?
     private var nextNumber = 1
+    /// Set for ``Scenario/Hang/endlessHeaders``: the pause between two header fields.
+    private var endlessHeaderInterval: Duration?
+    private var endlessHeaderCount = 0
 
     init(server: ServerContext) {
         self.server = server
@@ -60,6 +63,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         connection = server.state.update { state in
             state.connectionCount += 1
             state.openChannels[ObjectIdentifier(channel)] = channel
+            state.acceptedConnections[state.connectionCount] = ContinuousClock.now
             return state.connectionCount
         }
         context.fireChannelActive()
@@ -204,6 +208,17 @@ final class ConnectionHandler: ChannelInboundHandler {
         if scenario.hang == .beforeHeaders {
             return
         }
+        if scenario.hang == .endlessHeaders {
+            let contentType = scenario.contentType ?? "text/event-stream"
+            queue.append(.write(Array("HTTP/1.1 200 OK\r\nContent-Type: \(contentType)\r\n".utf8)))
+            endlessHeaderInterval = scenario.interval ?? server.configuration.tickInterval
+            pump()
+            return
+        }
+        if scenario.declaredContentLength != nil {
+            // The body goes out as is; the declared length, not the framing, delimits it.
+            scenario.framing = .connectionClose
+        }
 
         let gzip =
             switch scenario.compression {
@@ -216,7 +231,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         if !contentType.isEmpty { headers.append(("Content-Type", contentType)) }
         headers.append(("Cache-Control", "no-cache"))
         if gzip { headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")] }
-        if scenario.framing == .chunked { headers.append(("Transfer-Encoding", "chunked")) }
+        if let length = scenario.declaredContentLength {
+            headers.append(("Content-Length", String(length)))
+        } else if scenario.framing == .chunked {
+            headers.append(("Transfer-Encoding", "chunked"))
+        }
         headers += commonHeaders
         queue.append(.write(HTTPResponseParts.head(status: 200, headers: headers)))
         if scenario.hang == .afterHeaders {
@@ -334,6 +353,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func pump() {
         guard let context else { return }
         while !isBusy, case .responding = phase {
+            if queue.isEmpty, let interval = endlessHeaderInterval {
+                endlessHeaderCount += 1
+                queue.append(
+                    .write(Array("X-Endless-\(endlessHeaderCount): \(String(repeating: "h", count: 64))\r\n".utf8)))
+                queue.append(.wait(interval))
+            }
             if queue.isEmpty, !isEnding, var script {
                 switch script.next() {
                 case .text(let bytes, let isEvent): enqueueText(bytes, isEvent: isEvent)

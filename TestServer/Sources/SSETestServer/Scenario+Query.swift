@@ -30,6 +30,7 @@ extension Scenario {
         add("retryAfter", retryAfter)
         add("location", location)
         add("contentType", contentType)
+        add("contentLength", declaredContentLength.map(String.init))
         add("writeSize", writeSize.map(String.init))
         add("writeDelay", writeDelay == .zero ? nil : Self.milliseconds(writeDelay))
         add("gzip", compression == .none ? nil : compression.rawValue)
@@ -86,6 +87,7 @@ extension Scenario {
         case "retryAfter": retryAfter = value
         case "location": location = value
         case "contentType": contentType = value
+        case "contentLength": declaredContentLength = try Self.integer(name, value)
         case "writeSize": writeSize = try Self.integer(name, value, minimum: 1)
         case "writeDelay": writeDelay = try Self.duration(name, value)
         case "gzip": compression = value == "0" ? .none : try Self.choice(name, value)

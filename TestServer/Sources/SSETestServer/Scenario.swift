@@ -37,6 +37,10 @@ public struct Scenario: Sendable, Hashable {
         case beforeHeaders = "before-headers"
         /// Send the response head of a `200` event stream, then nothing (query `hang=after-headers`).
         case afterHeaders = "after-headers"
+        /// Send the status line of a `200` event stream, then header fields forever, one every
+        /// ``Scenario/interval`` (the server's tick interval by default; `0` floods), never the
+        /// blank line that ends the head (query `hang=endless-headers`).
+        case endlessHeaders = "endless-headers"
     }
 
     /// How a streaming response ends once its content runs out or a limit cuts it.
@@ -156,6 +160,11 @@ public struct Scenario: Sendable, Hashable {
     /// string sends no `Content-Type` header at all.
     public var contentType: String?
 
+    /// When set, the stream is sent as is (not chunked) under `Content-Length: N`, a length the body
+    /// need not reach: with the default ending the server closes early, with ``Ending/hang`` it goes
+    /// quiet (query `contentLength=N`). `nil` by default.
+    public var declaredContentLength: Int?
+
     /// The largest write, in bytes, down to 1; `nil` (the default) writes each piece of the stream whole.
     public var writeSize: Int?
 
@@ -208,6 +217,7 @@ public struct Scenario: Sendable, Hashable {
         self.retryAfter = nil
         self.location = nil
         self.contentType = nil
+        self.declaredContentLength = nil
         self.writeSize = nil
         self.writeDelay = .zero
         self.compression = .none
@@ -269,6 +279,14 @@ extension Scenario {
         scenario.hang = .afterHeaders
         return scenario
     }()
+
+    /// Sends a `200` status line and then header fields forever, one every `interval` (`.zero`
+    /// floods), never ending the head.
+    public static func endlessHeaders(every interval: Duration) -> Scenario {
+        var scenario = Scenario(interval: interval)
+        scenario.hang = .endlessHeaders
+        return scenario
+    }
 
     /// Answers `status` to the first `times` requests (every request when `nil`), then serves the stream.
     ///
@@ -369,6 +387,13 @@ extension Scenario {
     public func framing(_ framing: Framing) -> Scenario {
         var copy = self
         copy.framing = framing
+        return copy
+    }
+
+    /// Returns a copy sent unchunked under `Content-Length: length`, which the body need not reach.
+    public func declaringContentLength(_ length: Int) -> Scenario {
+        var copy = self
+        copy.declaredContentLength = length
         return copy
     }
 

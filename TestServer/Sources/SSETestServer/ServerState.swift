@@ -28,6 +28,7 @@ final class ServerState: Sendable {
         var openChannels: [ObjectIdentifier: any Channel] = [:]
         /// When each closed connection (by number) closed.
         var closedConnections: [Int: ContinuousClock.Instant] = [:]
+        var acceptedConnections: [Int: ContinuousClock.Instant] = [:]
         var chaosRandom: SeededRandom?
         var injectedFaults: [Chaos.Fault: Int] = [:]
         var routes: [String: Scenario] = [:]

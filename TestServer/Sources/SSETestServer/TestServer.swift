@@ -214,6 +214,12 @@ public final class TestServer: Sendable {
         try await context.state.wait(for: .connections(count), description: "\(count) connections", timeout: timeout)
     }
 
+    /// When connection `number` (1-based, in accept order, as ``RecordedRequest/connection``) was
+    /// accepted; `nil` before it was.
+    public func acceptTime(ofConnection number: Int) -> ContinuousClock.Instant? {
+        context.state.read { $0.acceptedConnections[number] }
+    }
+
     /// When connection `number` (1-based, in accept order, as ``RecordedRequest/connection``) closed,
     /// by either side; `nil` while it is open or before it was accepted.
     public func closeTime(ofConnection number: Int) -> ContinuousClock.Instant? {

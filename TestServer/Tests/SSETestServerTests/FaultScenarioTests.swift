@@ -142,6 +142,35 @@ struct FaultScenarioTests {
         }
     }
 
+    @Test("hang=endless-headers: a status line, then header fields that never end")
+    func endlessHeaders() async throws {
+        try await TestServer.withRunning { server in
+            let response = try await RawHTTPClient.exchange(
+                port: server.port,
+                .get("/events?hang=endless-headers&interval=5"),
+                timeout: .milliseconds(300)
+            )
+            let text = String(decoding: response.bytes, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Endless-1: "))
+            #expect(!text.contains("\r\n\r\n"))
+            // About one field every 5 ms for 300 ms; at least a handful on a loaded machine.
+            #expect(text.components(separatedBy: "X-Endless-").count > 5)
+            #expect(response.ending == .stillOpen)
+        }
+    }
+
+    @Test("contentLength=N declares a length the unchunked body never reaches")
+    func declaredContentLength() async throws {
+        try await TestServer.withRunning { server in
+            let response = try await RawHTTPClient.exchange(
+                port: server.port, .get("/events?count=2&contentLength=10000000000"))
+            #expect(response.header("Content-Length") == "10000000000")
+            #expect(response.header("Transfer-Encoding") == nil)
+            #expect(String(decoding: response.wireBody, as: UTF8.self) == numberedText(1...2))
+            #expect(response.ending == .fin)
+        }
+    }
+
     @Test("end=hang keeps the connection open after the last event")
     func hangAfterEvents() async throws {
         try await TestServer.withRunning { server in

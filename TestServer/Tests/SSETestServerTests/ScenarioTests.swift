@@ -17,6 +17,8 @@ struct ScenarioTests {
         .echo,
         .hangBeforeHeaders,
         .hangAfterHeaders,
+        .endlessHeaders(every: .milliseconds(20)),
+        .numbered(count: 2).declaringContentLength(10_000_000_000).ending(with: .hang),
         .largeEvent(size: 1 << 20),
         .numbered(count: 2).tinyWrites(size: 1, delay: .milliseconds(3)).gzip(.always).framing(.connectionClose),
         .numbered(count: 2).gzip().contentType("text/plain").requiringBearerToken("s3cret+/="),
