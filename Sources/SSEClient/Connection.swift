@@ -1,4 +1,3 @@
-import SSEParser
 import Synchronization
 
 #if canImport(Glibc)
@@ -21,45 +20,37 @@ enum ConnectionOutcome: Sendable {
     case closed
 }
 
-/// One connection attempt of an ``EventSource``: the delegate of its libcurl transfer. It parses
-/// the body on the I/O thread and hands what it parsed to the source's storage.
+/// One connection attempt of an ``EventSource``: the delegate of its libcurl transfer. It hands
+/// the body's bytes to the source's storage, where the consumer parses them.
 ///
-/// `@unchecked Sendable`: `parser`, `openedAt` and `deliveredEvent` are only touched on the I/O
-/// thread (by the transfer's callbacks, which libcurl runs one at a time); everything shared with
-/// other threads is in `shared`, behind a lock.
+/// `@unchecked Sendable`: `openedAt` is only touched on the I/O thread (by the transfer's
+/// callbacks, which libcurl runs one at a time); everything shared with other threads is in
+/// `shared`, behind a lock.
 final class Connection: CurlTransferDelegate, @unchecked Sendable {
     private struct Shared {
         var transfer: CurlTransfer?
         var isAdded = false
         var outcome: ConnectionOutcome?
         var continuation: CheckedContinuation<Void, Never>?
-        var serverRetry: Duration?
         var openDuration: Duration = .zero
-        var deliveredEvent = false
     }
 
     private let shared = Mutex(Shared())
     private let source: EventSource
-    private var parser: EventStreamParser
     private var openedAt: UInt64?
-    private var deliveredEvent = false
-    private var scratch: [EventStreamItem] = []
 
-    init(source: EventSource, lastEventID: String) {
+    init(source: EventSource) {
         self.source = source
-        self.parser = EventStreamParser(
-            configuration: .init(maximumEventSize: source.configuration.maximumEventSize),
-            lastEventID: lastEventID
-        )
     }
 
-    /// Makes the request and waits until the transfer is over.
-    func run(_ request: TransferRequest) async -> (ConnectionOutcome, ReconnectStateMachine.Summary, Duration?) {
+    /// Makes the request and waits until the transfer is over; returns how it ended and how long
+    /// the stream was open.
+    func run(_ request: TransferRequest) async -> (ConnectionOutcome, openDuration: Duration) {
         let transfer: CurlTransfer
         do {
             transfer = try CurlTransfer(request: request, delegate: self)
         } catch {
-            return (.fatal(error), .init(deliveredEvent: false, openDuration: .zero), nil)
+            return (.fatal(error), .zero)
         }
         await withCheckedContinuation { continuation in
             let start = shared.withLock { shared in
@@ -75,13 +66,7 @@ final class Connection: CurlTransferDelegate, @unchecked Sendable {
                 continuation.resume()
             }
         }
-        return shared.withLock { shared in
-            (
-                shared.outcome ?? .closed,
-                .init(deliveredEvent: shared.deliveredEvent, openDuration: shared.openDuration),
-                shared.serverRetry
-            )
-        }
+        return shared.withLock { shared in (shared.outcome ?? .closed, shared.openDuration) }
     }
 
     /// Stops the connection for `reason` (`.closed` or `.restart`) from any thread.
@@ -90,6 +75,15 @@ final class Connection: CurlTransferDelegate, @unchecked Sendable {
             if shared.outcome == nil {
                 shared.outcome = reason == .restart ? .ended(.restart) : .closed
             }
+            return shared.isAdded ? shared.transfer : nil
+        }
+        if let transfer { source.driver.abort(transfer) }
+    }
+
+    /// Stops the connection for a failure no reconnect fixes (an event too large), from any thread.
+    func fail(_ error: EventSourceError) {
+        let transfer: CurlTransfer? = shared.withLock { shared in
+            if shared.outcome == nil { shared.outcome = .fatal(error) }
             return shared.isAdded ? shared.transfer : nil
         }
         if let transfer { source.driver.abort(transfer) }
@@ -133,36 +127,10 @@ final class Connection: CurlTransferDelegate, @unchecked Sendable {
     }
 
     func transferDidReceiveBody(_ bytes: UnsafeRawBufferPointer) -> BodyDisposition {
-        if source.storage.pauseIfFull(self) {
-            return .pause
-        }
-        scratch.removeAll(keepingCapacity: true)
-        do {
-            try parser.parse(bytes) { scratch.append($0) }
-        } catch {
-            record(
-                .fatal(EventSourceError(.eventTooLarge(limit: parser.configuration.maximumEventSize), url: source.url)))
-            return .abort
-        }
-        var retry: Duration?
-        for item in scratch {
-            switch item {
-            case .event: deliveredEvent = true
-            case .retry(let delay): retry = delay
-            case .comment: break
-            }
-        }
-        if let retry {
-            shared.withLock { $0.serverRetry = retry }
-        }
-        source.storage.deliver(scratch, lastEventID: parser.lastEventID, byteCount: bytes.count)
-        return .consumed
+        source.storage.receive(bytes, from: self) ? .consumed : .pause
     }
 
     func transferDidComplete(_ completion: TransferCompletion) {
-        // An `id` in a block the connection cut off never takes effect; the parser kept the last
-        // one that did, which `deliver` already stored.
-        parser.finish()
         let openDuration: Duration =
             openedAt.map { .nanoseconds(Int64(CurlDriver.now() &- $0)) } ?? .zero
         let continuation: CheckedContinuation<Void, Never>? = shared.withLock { shared in
@@ -180,7 +148,6 @@ final class Connection: CurlTransferDelegate, @unchecked Sendable {
                     shared.outcome = .closed
                 }
             }
-            shared.deliveredEvent = deliveredEvent
             shared.openDuration = openDuration
             shared.transfer = nil
             defer { shared.continuation = nil }

@@ -56,10 +56,12 @@ extension EventSource {
         /// ``EventSourceError/Code/eventTooLarge(limit:)``. Default: 16 MiB.
         public var maximumEventSize: Int
 
-        /// How many received items may wait for the consumer before the connection is paused,
+        /// How many received bytes may wait for the consumer before the connection is paused,
         /// so a slow consumer slows the server down (TCP backpressure) instead of growing memory.
-        /// Reading resumes when half of them have been consumed. Default: 1024.
-        public var maximumBufferedEvents: Int
+        /// Reading resumes when half of them have been consumed. The consumer parses what it
+        /// takes, so at most this much raw stream, plus one batch of parsed events, waits for it.
+        /// Default: 1 MiB.
+        public var maximumBufferedBytes: Int
 
         /// The `User-Agent` header. Default: `swift-sse` with the libcurl version.
         public var userAgent: String
@@ -79,7 +81,7 @@ extension EventSource {
             acceptsCompression: Bool = false,
             maximumRedirects: Int = 10,
             maximumEventSize: Int = 16 * 1024 * 1024,
-            maximumBufferedEvents: Int = 1024,
+            maximumBufferedBytes: Int = 1 << 20,
             userAgent: String = EventSource.defaultUserAgent
         ) {
             self.method = method
@@ -95,7 +97,7 @@ extension EventSource {
             self.acceptsCompression = acceptsCompression
             self.maximumRedirects = maximumRedirects
             self.maximumEventSize = maximumEventSize
-            self.maximumBufferedEvents = maximumBufferedEvents
+            self.maximumBufferedBytes = maximumBufferedBytes
             self.userAgent = userAgent
         }
 

@@ -41,11 +41,17 @@ extension EventSource {
                 }
             }
 
-            let connection = Connection(source: self, lastEventID: lastEventID)
+            let connection = Connection(source: self)
             guard storage.setConnection(connection) else { break }
-            let (outcome, summary, serverRetry) = await connection.run(transferRequest(for: request))
+            var (outcome, openDuration) = await connection.run(transferRequest(for: request))
             _ = storage.setConnection(nil)
-            if let serverRetry { machine.serverRequestedRetry(serverRetry) }
+            // The consumer may not have parsed all of it yet: what the next request needs
+            // (the last event ID, the server's `retry:`) is in the bytes.
+            let settled = storage.settleConnection()
+            if let serverRetry = settled.serverRetry { machine.serverRequestedRetry(serverRetry) }
+            if let failure = settled.failure { outcome = .fatal(failure) }
+            let summary = ReconnectStateMachine.Summary(
+                deliveredEvent: settled.deliveredEvent, openDuration: openDuration)
 
             let ending: ReconnectStateMachine.Ending
             switch outcome {

@@ -92,8 +92,10 @@ public final class EventSource: Sendable {
             of: ConnectionState.self, bufferingPolicy: .bufferingNewest(256))
         self.states = states
         self.storage = EventSourceStorage(
+            url: url,
             lastEventID: configuration.lastEventID,
-            maximumBuffered: max(1, configuration.maximumBufferedEvents),
+            maximumEventSize: configuration.maximumEventSize,
+            maximumQueuedBytes: max(1, configuration.maximumBufferedBytes),
             states: continuation
         )
     }
@@ -214,7 +216,13 @@ extension EventSource {
 
             /// The next event; `nil` when the stream is finished; throws ``EventSourceError``.
             public mutating func next() async throws -> ServerSentEvent? {
-                while let update = try await updates.next(eventsOnly: true) {
+                try await next(isolation: nil)
+            }
+
+            /// The next event, without leaving the caller's isolation; `nil` when the stream is
+            /// finished; throws ``EventSourceError``.
+            public mutating func next(isolation actor: isolated (any Actor)?) async throws -> ServerSentEvent? {
+                while let update = try await updates.next(eventsOnly: true, isolation: actor) {
                     if case .event(let event) = update { return event }
                 }
                 return nil
@@ -244,10 +252,18 @@ extension EventSource {
 
             /// The next update; `nil` when the stream is finished; throws ``EventSourceError``.
             public mutating func next() async throws -> EventSourceUpdate? {
-                try await next(eventsOnly: false)
+                try await next(eventsOnly: false, isolation: nil)
             }
 
-            mutating func next(eventsOnly: Bool) async throws -> EventSourceUpdate? {
+            /// The next update, without leaving the caller's isolation; `nil` when the stream is
+            /// finished; throws ``EventSourceError``.
+            public mutating func next(isolation actor: isolated (any Actor)?) async throws -> EventSourceUpdate? {
+                try await next(eventsOnly: false, isolation: actor)
+            }
+
+            mutating func next(eventsOnly: Bool, isolation actor: isolated (any Actor)?) async throws
+                -> EventSourceUpdate?
+            {
                 while true {
                     if batchIndex < batch.count && !token.source.storage.isClosed {
                         defer { batchIndex += 1 }
@@ -255,7 +271,9 @@ extension EventSource {
                     }
                     batch.removeAll(keepingCapacity: true)
                     batchIndex = 0
-                    guard try await token.source.storage.take(into: &batch, eventsOnly: eventsOnly) else {
+                    guard
+                        try await token.source.storage.take(into: &batch, eventsOnly: eventsOnly, isolation: actor)
+                    else {
                         return nil
                     }
                 }

@@ -247,7 +247,7 @@ struct EventSourceLifecycleTests {
             let source = EventSource(
                 url: server.url(for: .numbered(count: 20_000, payloadSize: 1000)),
                 configuration: .testing {
-                    $0.maximumBufferedEvents = 16
+                    $0.maximumBufferedBytes = 16 * 1024
                     // Long enough not to fire from a scheduling hiccup while the consumer reads;
                     // the stall below lasts three of them.
                     $0.idleTimeout = .milliseconds(400)

@@ -40,6 +40,33 @@ struct NoEventLostTests {
         }
     }
 
+    /// The consumer parses what it takes; the bytes of a connection that ended before the
+    /// consumer got to them must still decide the next request's `Last-Event-ID` and `retry:`.
+    @Test("a reconnect resumes after the last event received, even when the consumer has not read it yet")
+    func resumeFromUnreadEvents() async throws {
+        try await TestServer.withRunning { server in
+            let scenario = Scenario.numbered(count: 6, interval: .milliseconds(30))
+                .droppingAfter(events: 4, with: .close).retrying(after: .milliseconds(7))
+            let delays = Mutex<[Duration]>([])
+            let source = EventSource(
+                url: server.url(for: scenario),
+                configuration: .testing { $0.reconnect.initialDelay = .seconds(5) },
+                hooks: .init(sleep: { delay in delays.withLock { $0.append(delay) } })
+            )
+            var iterator = source.events.makeAsyncIterator()
+            #expect(try await iterator.next()?.id == "1")
+            // Events 2 to 4 and the drop arrive while the consumer reads nothing.
+            let requests = try await server.waitForRequests(count: 2)
+            #expect(requests[1].header("Last-Event-ID") == "4")
+            // The server's `retry: 7`, also unread when the connection ended, set the delay.
+            #expect(delays.withLock { $0 } == [.milliseconds(7)])
+            var ids: [String] = []
+            while ids.count < 5, let event = try await iterator.next() { ids.append(event.id) }
+            #expect(ids == ["2", "3", "4", "5", "6"])
+            source.close()
+        }
+    }
+
     @Test("a stream written one byte at a time with drops loses nothing")
     func tinyWritesWithDrops() async throws {
         try await TestServer.withRunning { server in

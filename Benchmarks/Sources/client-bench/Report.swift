@@ -77,7 +77,7 @@ struct Report {
             if let pauses = result.samples[.library]?.compactMap(\.pauses), !pauses.isEmpty {
                 let sorted = pauses.sorted()
                 text += "\n(b) paused its transfer \(grouped(sorted[sorted.count / 2])) times per transfer (median; "
-                text += "the consumer was `maximumBufferedEvents` behind).\n"
+                text += "the consumer was `maximumBufferedBytes` behind).\n"
             }
         }
         text += "\n### Targets (issue 6)\n\n"

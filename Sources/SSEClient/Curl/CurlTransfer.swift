@@ -144,6 +144,9 @@ final class CurlTransfer: @unchecked Sendable {
         // Deliver bytes as they arrive: SSE is latency-sensitive and has no use for Nagle.
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1), "TCP_NODELAY")
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1), "keepalive")
+        // Fewer, larger reads when the stream is fast (the default is 16 KiB); a slow stream
+        // only touches the start of the buffer.
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, 64 * 1024), "buffer size")
         if request.acceptsCompression {
             // The empty string asks for every encoding this libcurl was built to decode.
             try check(sse_curl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""), "compression")
