@@ -1,5 +1,13 @@
 #include "CCurlShims.h"
 
+#ifdef __linux__
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#endif
+
 CURLcode sse_curl_easy_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
 }
@@ -39,3 +47,70 @@ const size_t sse_curl_writefunc_pause = CURL_WRITEFUNC_PAUSE;
 const char *sse_curl_version_string(void) {
     return curl_version_info(CURLVERSION_NOW)->version;
 }
+
+CURLMcode sse_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value) {
+    return curl_multi_setopt(handle, option, value);
+}
+
+CURLMcode sse_curl_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback callback) {
+    return curl_multi_setopt(handle, CURLMOPT_SOCKETFUNCTION, callback);
+}
+
+CURLMcode sse_curl_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback callback) {
+    return curl_multi_setopt(handle, CURLMOPT_TIMERFUNCTION, callback);
+}
+
+const curl_socket_t sse_curl_socket_timeout = CURL_SOCKET_TIMEOUT;
+
+#ifdef __linux__
+int sse_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int sse_epoll_watch(int epoll_fd, int fd, int what) {
+    if (what == CURL_POLL_REMOVE) {
+        // The socket may already be closed; either way it is no longer watched.
+        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event event = {0};
+    if (what & CURL_POLL_IN) event.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
+    event.data.fd = fd;
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &event) == 0) return 0;
+    if (errno == ENOENT) return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
+    return -1;
+}
+
+int sse_epoll_wait(int epoll_fd, int *fds, int *flags, int capacity, int timeout_ms) {
+    struct epoll_event events[256];
+    if (capacity > 256) capacity = 256;
+    int count = epoll_wait(epoll_fd, events, capacity, timeout_ms);
+    if (count < 0) return 0;
+    for (int i = 0; i < count; i++) {
+        int bits = 0;
+        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) bits |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT) bits |= CURL_CSELECT_OUT;
+        if (events[i].events & EPOLLERR) bits |= CURL_CSELECT_ERR;
+        fds[i] = events[i].data.fd;
+        flags[i] = bits;
+    }
+    return count;
+}
+
+int sse_eventfd_create(void) {
+    return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+void sse_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t written = write(fd, &one, sizeof one);
+    (void)written;  // EAGAIN means the counter is already non-zero: the loop will wake.
+}
+
+void sse_eventfd_drain(int fd) {
+    uint64_t value;
+    ssize_t got = read(fd, &value, sizeof value);
+    (void)got;
+}
+#endif

@@ -59,7 +59,7 @@ struct NoEventLostTests {
             let requests = try await server.waitForRequests(count: 2)
             #expect(requests[1].header("Last-Event-ID") == "4")
             // The server's `retry: 7`, also unread when the connection ended, set the delay.
-            #expect(delays.withLock { $0 } == [.milliseconds(7)])
+            #expect(delays.withLock { $0.first } == .milliseconds(7))
             var ids: [String] = []
             while ids.count < 5, let event = try await iterator.next() { ids.append(event.id) }
             #expect(ids == ["2", "3", "4", "5", "6"])

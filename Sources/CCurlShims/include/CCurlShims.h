@@ -26,4 +26,26 @@ extern const size_t sse_curl_writefunc_pause;
 /// The version libcurl reports at run time, e.g. "7.88.1".
 const char *sse_curl_version_string(void);
 
+/// libcurl's socket interface: where the multi handle reports the sockets and the timeout it
+/// wants watched.
+CURLMcode sse_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value);
+CURLMcode sse_curl_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback callback);
+CURLMcode sse_curl_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback callback);
+extern const curl_socket_t sse_curl_socket_timeout;
+
+#ifdef __linux__
+/// epoll and eventfd for the I/O thread, with libcurl's vocabulary: `what` is a CURL_POLL_*
+/// value, the flags returned are CURL_CSELECT_* bits. -1 and errno on failure.
+int sse_epoll_create(void);
+/// Watches `fd` for `what` (CURL_POLL_IN, _OUT, _INOUT), or stops watching it (CURL_POLL_REMOVE).
+int sse_epoll_watch(int epoll_fd, int fd, int what);
+/// Waits up to `timeout_ms` (-1: forever) and stores up to `capacity` ready descriptors and their
+/// CURL_CSELECT_* flags; returns how many, 0 on timeout or interruption.
+int sse_epoll_wait(int epoll_fd, int *fds, int *flags, int capacity, int timeout_ms);
+/// A non-blocking eventfd; `signal` makes it readable, `drain` resets it.
+int sse_eventfd_create(void);
+void sse_eventfd_signal(int fd);
+void sse_eventfd_drain(int fd);
+#endif
+
 #endif

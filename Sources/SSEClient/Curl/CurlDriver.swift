@@ -14,7 +14,8 @@ import Synchronization
 /// thousand open streams cost one thread, and no transfer ever blocks Swift's cooperative pool.
 ///
 /// Callers hand it commands (add, abort, resume) from any thread; the I/O thread applies them,
-/// drives libcurl with `curl_multi_poll`, and is woken for new commands by `curl_multi_wakeup`.
+/// waits for its sockets and drives libcurl with a ``CurlWaiter`` (epoll on Linux), which also
+/// wakes it for new commands.
 /// The thread starts with the first transfer and exits (closing its connection cache) once it
 /// has had none for a moment, so an idle process holds no thread or socket of ours.
 final class CurlDriver: Sendable {
@@ -29,16 +30,15 @@ final class CurlDriver: Sendable {
 
     private struct State {
         var commands: [Command] = []
-        /// The running thread's multi handle; `nil` when no thread runs.
-        var multi: UnsafeMutableRawPointer?
+        /// The running thread's multi handle and waiter; `nil` when no thread runs.
+        var waiter: CurlWaiter?
         /// Threads started so far, for tests and diagnostics.
         var threadsStarted = 0
         var activeTransfers = 0
     }
 
-    /// The state shared with callers. Holding raw pointers and class references inside the mutex
-    /// is safe because every access goes through the lock, and the multi handle is only freed by
-    /// the I/O thread after it has been removed from here.
+    /// The state shared with callers. The waiter (and its multi handle) is only freed by the I/O
+    /// thread after it has been removed from here, so waking it under the lock is safe.
     private let state = Mutex(State())
 
     /// How long the thread lingers without transfers before exiting.
@@ -65,34 +65,34 @@ final class CurlDriver: Sendable {
 
     /// Whether an I/O thread is running, and how many have been started, for tests.
     var threadStatus: (isRunning: Bool, started: Int, activeTransfers: Int) {
-        state.withLock { ($0.multi != nil, $0.threadsStarted, $0.activeTransfers) }
+        state.withLock { ($0.waiter != nil, $0.threadsStarted, $0.activeTransfers) }
     }
 
     private func enqueue(_ command: Command) {
         state.withLock { state in
             state.commands.append(command)
-            if let multi = state.multi {
-                // Inside the lock: the I/O thread frees the handle only after taking it out of here.
-                _ = curl_multi_wakeup(multi)
+            if let waiter = state.waiter {
+                // Inside the lock: the I/O thread frees the waiter only after taking it out of here.
+                waiter.wake()
             } else {
                 CurlGlobal.initializeOnce()
-                guard let multi = curl_multi_init() else { return }
-                state.multi = multi
+                guard let waiter = CurlWaiter() else { return }
+                state.waiter = waiter
                 state.threadsStarted += 1
-                startThread(multi: multi)
+                startThread(waiter: waiter)
             }
         }
     }
 
-    private func startThread(multi: UnsafeMutableRawPointer) {
-        let context = Unmanaged.passRetained(ThreadContext(driver: self, multi: multi)).toOpaque()
+    private func startThread(waiter: CurlWaiter) {
+        let context = Unmanaged.passRetained(ThreadContext(driver: self, waiter: waiter)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(
             &thread,
             nil,
             { context in
                 let box = Unmanaged<ThreadContext>.fromOpaque(context!).takeRetainedValue()
-                box.driver.run(multi: box.multi)
+                box.driver.run(waiter: box.waiter)
                 return nil
             },
             context
@@ -114,17 +114,21 @@ final class CurlDriver: Sendable {
 
     // MARK: - I/O thread
 
-    private func run(multi: UnsafeMutableRawPointer) {
+    private func run(waiter: CurlWaiter) {
+        let multi = waiter.multi
         // Transfers in the multi handle, by easy handle address.
         var transfers: [UInt: CurlTransfer] = [:]
         let lingerNanoseconds = UInt64(Duration.milliseconds(of: linger)) * 1_000_000
         // Since when the thread has had no transfer; `nil` while it has some.
         var idleSince: UInt64? = Self.now()
+        // No idle timeout can expire before this: activity only moves deadlines later, so the
+        // transfers are scanned when it passes (or a transfer starts or resumes), not every turn.
+        var nextIdleScan: UInt64 = 0
 
         while true {
             let commands: [Command]? = state.withLock { state in
                 if state.commands.isEmpty, let idleSince, Self.now() - idleSince >= lingerNanoseconds {
-                    state.multi = nil
+                    state.waiter = nil
                     return nil
                 }
                 defer { state.commands.removeAll(keepingCapacity: true) }
@@ -137,6 +141,7 @@ final class CurlDriver: Sendable {
                 case .add(let transfer):
                     guard let handle = transfer.handle else { continue }
                     transfer.lastActivity = Self.now()
+                    nextIdleScan = 0
                     let code = curl_multi_add_handle(multi, handle)
                     if code == CURLM_OK {
                         transfers[UInt(bitPattern: handle)] = transfer
@@ -155,13 +160,13 @@ final class CurlDriver: Sendable {
                     else { continue }
                     transfer.isPaused = false
                     transfer.lastActivity = Self.now()
+                    nextIdleScan = 0
                     // May call the write callback right here with the data it held back.
                     _ = curl_easy_pause(handle, sse_curl_pause_continue)
                 }
             }
 
-            var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            waiter.perform()
 
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
@@ -176,33 +181,38 @@ final class CurlDriver: Sendable {
 
             // Idle timeouts, and how long to sleep: until the nearest one, at most a second.
             let now = Self.now()
-            var waitNanoseconds: UInt64 = 1_000_000_000
-            for transfer in Array(transfers.values) {
-                guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused, let handle = transfer.handle
-                else {
-                    continue
+            if now >= nextIdleScan {
+                var nearest = now &+ 1_000_000_000
+                for transfer in Array(transfers.values) {
+                    guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused,
+                        let handle = transfer.handle
+                    else {
+                        continue
+                    }
+                    let elapsed = now &- transfer.lastActivity
+                    if elapsed >= timeout {
+                        finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .idleTimedOut)
+                    } else {
+                        nearest = min(nearest, now &+ (timeout - elapsed))
+                    }
                 }
-                let elapsed = now &- transfer.lastActivity
-                if elapsed >= timeout {
-                    finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .idleTimedOut)
-                } else {
-                    waitNanoseconds = min(waitNanoseconds, timeout - elapsed)
-                }
+                nextIdleScan = nearest
             }
+            var waitNanoseconds = nextIdleScan &- now
             if transfers.isEmpty {
                 waitNanoseconds = min(waitNanoseconds, lingerNanoseconds)
             }
             state.withLock { $0.activeTransfers = transfers.count }
 
             let waitMilliseconds = Int32((waitNanoseconds + 999_999) / 1_000_000)
-            _ = curl_multi_poll(multi, nil, 0, waitMilliseconds, nil)
+            waiter.wait(milliseconds: waitMilliseconds)
             if !transfers.isEmpty {
                 idleSince = nil
             } else if idleSince == nil {
                 idleSince = Self.now()
             }
         }
-        curl_multi_cleanup(multi)
+        waiter.close()
     }
 
     private func finish(
@@ -244,10 +254,10 @@ final class CurlDriver: Sendable {
 private final class ThreadContext: @unchecked Sendable {
     // Written once before the thread starts and only read on it.
     let driver: CurlDriver
-    let multi: UnsafeMutableRawPointer
+    let waiter: CurlWaiter
 
-    init(driver: CurlDriver, multi: UnsafeMutableRawPointer) {
+    init(driver: CurlDriver, waiter: CurlWaiter) {
         self.driver = driver
-        self.multi = multi
+        self.waiter = waiter
     }
 }
