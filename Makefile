@@ -23,7 +23,10 @@ build: deps
 ## make fuzz SECONDS=60: libFuzzer over the parser (chunk-split invariance, no crashes).
 fuzz:
 	@mkdir -p .build/fuzz Fuzz/.out
+	clang -O2 -fsanitize=fuzzer-no-link,address -I Sources/CUTF8Validation/include \
+		-c Sources/CUTF8Validation/CUTF8Validation.c -o .build/fuzz/CUTF8Validation.o
 	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ParserFuzz \
+		-I Sources/CUTF8Validation/include .build/fuzz/CUTF8Validation.o \
 		Sources/SSEParser/*.swift Fuzz/ParserFuzzer.swift -o $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(SECONDS) -max_len=4096 -print_final_stats=1 Fuzz/.out Fuzz/corpus
 

@@ -18,9 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
-        // The WHATWG event-stream decoder: no dependencies, no Foundation.
-        .target(name: "SSEParser"),
-        .testTarget(name: "SSEParserTests", dependencies: ["SSEParser"]),
+        // The WHATWG event-stream decoder: no dependencies but a SIMD UTF-8 validator in C, no Foundation.
+        .target(name: "CUTF8Validation"),
+        .target(name: "SSEParser", dependencies: ["CUTF8Validation"]),
+        .testTarget(name: "SSEParserTests", dependencies: ["SSEParser", "CUTF8Validation"]),
 
         // The system libcurl, and non-variadic wrappers Swift can call.
         .systemLibrary(

@@ -61,6 +61,14 @@ public func fuzzParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         "UTF8Decoding disagrees with String(decoding:)"
     )
 
+    // The SIMD validator (used from 64 bytes on) must agree with the scalar one on every input.
+    let input = UnsafeBufferPointer(start: data + 2, count: size - 2)
+    precondition(
+        UTF8Decoding.validate(input) == UTF8Decoding.validateScalar(input)
+            || input.count < UTF8Decoding.simdThreshold,
+        "the SIMD and scalar UTF-8 validators disagree"
+    )
+
     let chunked = run(stream, cuts: cuts, limit: limit)
     precondition(whole == chunked, "chunks \(cuts) differ from whole: \(chunked) vs \(whole)")
     return 0

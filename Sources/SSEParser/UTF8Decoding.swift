@@ -1,3 +1,5 @@
+import CUTF8Validation
+
 /// Fast UTF-8 to `String` conversion for the parser's hot path.
 ///
 /// `String(decoding:as:)` validates byte by byte and is the single largest cost of parsing a
@@ -50,8 +52,27 @@ enum UTF8Decoding {
         case invalid
     }
 
+    /// From this length on, the SIMD validator (where the CPU has one) is faster than the
+    /// scalar loop below, call overhead included.
+    static let simdThreshold = 64
+
     /// Checks `bytes` against the well-formed byte sequences of Unicode 15, table 3-7.
     static func validate(_ bytes: UnsafeBufferPointer<UInt8>) -> Validity {
+        guard let start = bytes.baseAddress else { return .ascii }
+        let count = bytes.count
+        if count >= simdThreshold {
+            switch sse_utf8_validate(start, count) {
+            case Int32(SSE_UTF8_ASCII): return .ascii
+            case Int32(SSE_UTF8_VALID): return .valid
+            case Int32(SSE_UTF8_INVALID): return .invalid
+            default: break
+            }
+        }
+        return validateScalar(bytes)
+    }
+
+    /// ``validate(_:)`` without SIMD instructions: 16 bytes at a time while they are ASCII.
+    static func validateScalar(_ bytes: UnsafeBufferPointer<UInt8>) -> Validity {
         guard let start = bytes.baseAddress else { return .ascii }
         let count = bytes.count
         let raw = UnsafeRawPointer(start)

@@ -22,6 +22,69 @@ struct UTF8DecodingTests {
         #expect(Array(decoded.utf8) == Array(String(decoding: bytes, as: UTF8.self).utf8))
     }
 
+    /// What the standard library says about `bytes`: the answer both validators must give.
+    static func reference(_ bytes: [UInt8]) -> UTF8Decoding.Validity {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return .ascii }
+        return Array(String(decoding: bytes, as: UTF8.self).utf8) == bytes ? .valid : .invalid
+    }
+
+    static func validities(_ bytes: [UInt8]) -> (simd: UTF8Decoding.Validity, scalar: UTF8Decoding.Validity) {
+        bytes.withUnsafeBufferPointer { (UTF8Decoding.validate($0), UTF8Decoding.validateScalar($0)) }
+    }
+
+    @Test("both validators agree with the standard library, at every offset across 16-byte blocks")
+    func validatorsAtEveryOffset() {
+        let sequences =
+            Self.edgeCases.filter { !$0.isEmpty && $0.count <= 4 } + [[0xC3, 0xA9, 0xC3], [0xE2, 0x82, 0xAC, 0x80]]
+        for sequence in sequences {
+            for length in [64, 65, 79, 80, 81, 95, 96, 97, 130] {
+                for offset in 0...(length - sequence.count) {
+                    var bytes = [UInt8](repeating: 0x61, count: length)
+                    bytes.replaceSubrange(offset..<offset + sequence.count, with: sequence)
+                    let expected = Self.reference(bytes)
+                    let (simd, scalar) = Self.validities(bytes)
+                    guard simd == expected, scalar == expected else {
+                        Issue.record(
+                            "\(sequence) at \(offset) of \(length): simd \(simd), scalar \(scalar), expected \(expected)"
+                        )
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("both validators agree with the standard library on long random text")
+    func validatorsOnRandomText() {
+        var random = SplitMix64(seed: 0x51_3D)
+        let pieces: [[UInt8]] = [
+            Array("abcdefgh".utf8), Array("é".utf8), Array("東".utf8), Array("😀".utf8), Array("ñandú ".utf8),
+            [0x80], [0xC3], [0xED, 0xA0], [0xF4, 0x90], [0xE0, 0x80], [0xFF], [0xC0, 0xAF], [0xF0, 0x80, 0x80],
+            Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8),
+        ]
+        var counts: [UTF8Decoding.Validity: Int] = [:]
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            while bytes.count < Int.random(in: 64...400, using: &random) {
+                // Mostly valid pieces, so that valid long text is common and errors are rare.
+                let index =
+                    Int.random(in: 0..<100, using: &random) < 97
+                    ? [0, 1, 2, 3, 4, 13].randomElement(using: &random)!
+                    : Int.random(in: 0..<pieces.count, using: &random)
+                bytes += pieces[index]
+            }
+            let expected = Self.reference(bytes)
+            counts[expected, default: 0] += 1
+            let (simd, scalar) = Self.validities(bytes)
+            guard simd == expected, scalar == expected else {
+                Issue.record("\(bytes): simd \(simd), scalar \(scalar), expected \(expected)")
+                return
+            }
+        }
+        // The generator must exercise all three answers.
+        #expect(counts[.valid, default: 0] > 1000 && counts[.invalid, default: 0] > 1000)
+    }
+
     @Test("random byte strings, mostly ASCII with multi-byte and invalid bytes mixed in")
     func randomBytes() {
         var random = SplitMix64(seed: 0xDEC0DE)
