@@ -12,8 +12,8 @@ import Synchronization
 enum ConnectionOutcome: Sendable {
     /// It ended in a way the reconnect policy decides about.
     case ended(ReconnectStateMachine.Ending)
-    /// The server said the stream is over (204, or a hook's `.finish`).
-    case finished
+    /// The server said the stream is over (204, or a hook's `.finish`), answering `status`.
+    case finished(status: Int)
     /// A failure that no reconnect will fix.
     case fatal(EventSourceError)
     /// The source was closed.
@@ -116,7 +116,7 @@ final class Connection: CurlTransferDelegate, @unchecked Sendable {
             source.storage.emit(.open(head))
             return true
         case .finish:
-            record(.finished)
+            record(.finished(status: head.status))
         case .retry(let after):
             let error = EventSourceError(.unexpectedStatus(head.status), url: source.url)
             record(.ended(.failure(error, retryAfter: after)))

@@ -22,6 +22,9 @@ public enum ConnectionState: Sendable, Hashable {
 public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
     /// The server ended the response body cleanly.
     case endOfStream
+    /// The server said the stream is over for good: it answered `204 No Content` (or a status
+    /// that ``EventSource/Hooks/classifyResponse`` answered with ``ResponseDisposition/finish``).
+    case finishedByServer(status: Int)
     /// The connection failed: a network error, an idle timeout, a retryable status, a bad response.
     case failure(EventSourceError)
     /// ``EventSource/reconnect()`` asked for a fresh connection.
@@ -32,7 +35,7 @@ public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
     /// What kind of ending this was, for ``EventSource/Metrics/reconnects``.
     public var cause: ReconnectCause {
         switch self {
-        case .endOfStream: .endOfStream
+        case .endOfStream, .finishedByServer: .endOfStream
         case .restart: .restart
         case .closed: .closed
         case .failure(let error):
@@ -48,6 +51,8 @@ public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .endOfStream: "the server ended the stream"
+        case .finishedByServer(let status):
+            "the server answered \(status) \(ResponseHead.reasonPhrase(for: status)): the stream is over"
         case .failure(let error): error.description
         case .restart: "a reconnect was requested"
         case .closed: "closed"

@@ -58,9 +58,9 @@ extension EventSource {
             case .closed:
                 storage.finish(nil)
                 return
-            case .finished:
-                logger.debug("finished by the server", metadata: ["url": "\(url)"])
-                storage.emit(.disconnected(.endOfStream))
+            case .finished(let status):
+                logger.debug("finished by the server", metadata: ["url": "\(url)", "status": "\(status)"])
+                storage.emit(.disconnected(.finishedByServer(status: status)))
                 storage.finish(nil)
                 return
             case .fatal(let error):

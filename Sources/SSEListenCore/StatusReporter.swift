@@ -160,6 +160,8 @@ public struct StatusReporter: Sendable {
         switch reason {
         case .endOfStream:
             return "the server ended the stream"
+        case .finishedByServer:
+            return reason.description
         case .failure(let error):
             // The library's sentence for a status ends with "not retrying", which is not true of
             // the 408/429/5xx answers that reach a reconnect line.

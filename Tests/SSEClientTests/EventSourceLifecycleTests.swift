@@ -329,6 +329,11 @@ struct EventSourceLifecycleTests {
             for await state in source.states { states.append(state) }
             #expect(states.last == .finished(nil))
             #expect(states.first == .connecting(attempt: 0, lastEventID: ""))
+            // A 204 says why it finished, unlike a body that merely ended.
+            #expect(states.dropLast().last == .disconnected(.finishedByServer(status: 204)))
+            #expect(
+                DisconnectReason.finishedByServer(status: 204).description
+                    == "the server answered 204 No Content: the stream is over")
         }
     }
 
