@@ -1,4 +1,5 @@
 import Foundation
+import SSETestServer
 import Testing
 
 @testable import SSEContractService
@@ -30,7 +31,7 @@ struct ExecutableTests {
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
-        let line = try await firstLine(of: output.fileHandleForReading, from: process)
+        let line = try await ChildProcess.firstLine(of: output.fileHandleForReading, from: process)
         #expect(line.hasPrefix("listening on http://127.0.0.1:"))
         let url = try #require(HTTPURL(String(line.dropFirst("listening on ".count))))
         let client = HTTPClient()
@@ -40,7 +41,7 @@ struct ExecutableTests {
         let stop = try await client.send(HTTPRequestMessage(method: "DELETE", target: "/"), to: url)
         #expect(stop.status == 204)
 
-        #expect(try await exitStatus(of: process) == 0)
+        #expect(try await ChildProcess.exitStatus(of: process) == 0)
         let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(log.contains("GET / -> 200"))
         #expect(log.contains("stopped"))
@@ -56,9 +57,9 @@ struct ExecutableTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        _ = try await firstLine(of: output.fileHandleForReading, from: process)
+        _ = try await ChildProcess.firstLine(of: output.fileHandleForReading, from: process)
         process.terminate()
-        #expect(try await exitStatus(of: process) == 0)
+        #expect(try await ChildProcess.exitStatus(of: process) == 0)
     }
 
     @Test(
@@ -73,46 +74,6 @@ struct ExecutableTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        #expect(try await exitStatus(of: process) == 1)
+        #expect(try await ChildProcess.exitStatus(of: process) == 1)
     }
-}
-
-/// Reads `handle` on a Dispatch thread, off the cooperative pool, until the first line; after 10
-/// seconds it terminates `process`, which ends the read.
-private func firstLine(of handle: FileHandle, from process: Process) async throws -> String {
-    struct NoLine: Error {}
-    return try await withThrowingTaskGroup(of: String.self) { group in
-        group.addTask {
-            try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    var bytes: [UInt8] = []
-                    while true {
-                        let data = handle.readData(ofLength: 1)
-                        guard let byte = data.first else { return continuation.resume(throwing: NoLine()) }
-                        if byte == UInt8(ascii: "\n") { break }
-                        bytes.append(byte)
-                    }
-                    continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-                }
-            }
-        }
-        group.addTask {
-            try await Task.sleep(for: .seconds(10))
-            process.terminate()
-            throw NoLine()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
-/// Waits for `process` to exit, off the cooperative pool; 10 seconds at most.
-private func exitStatus(of process: Process) async throws -> Int32 {
-    struct StillRunning: Error {}
-    let deadline = ContinuousClock.now + .seconds(10)
-    while process.isRunning {
-        guard ContinuousClock.now < deadline else { throw StillRunning() }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return process.terminationStatus
 }
