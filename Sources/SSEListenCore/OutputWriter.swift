@@ -114,7 +114,9 @@ final class OutputWriter: Sendable {
     /// Queues the bytes `append` appends for `stream`; suspends while too much is already waiting.
     ///
     /// `append` runs under the writer's lock and appends straight to the pending output, which
-    /// spares an array per event: it must be quick and must not call the writer.
+    /// spares an array and a copy per event: it must not call the writer, and should be quick (the
+    /// drain job waits for the lock meanwhile; formatting an event is, and measured no slower than
+    /// formatting outside the lock into a reused buffer and copying that in).
     func write(to stream: Stream, _ append: (inout [UInt8]) -> Void) async {
         let (schedule, mustWait) = state.withLock { state in
             // Once the reader is gone, standard output is dropped without being formatted.
@@ -168,9 +170,17 @@ final class OutputWriter: Sendable {
     // MARK: On the queue
 
     /// The drain job: writes batches until nothing is pending, then goes idle.
+    ///
+    /// Before going idle it yields the processor once and looks again. Going idle means the next
+    /// caller must wake this thread (a futex call, and on two cores often a context switch for the
+    /// caller), which cost more than the writing itself when events arrive every microsecond. A
+    /// stream in full flow has appended again by the time a yield returns, so the job runs through
+    /// a burst without being woken; a lone event finds the job idle and wakes it. Nothing waits for
+    /// more output to arrive.
     private func drainLoop() {
         var written = Written()
         var writtenWaiters: [CheckedContinuation<Void, Never>] = []
+        var yielded = false
         while true {
             let (batch, spaceWaiters) = state.withLock { state -> (Batch?, [CheckedContinuation<Void, Never>]) in
                 // The previous batch is out.
@@ -185,7 +195,7 @@ final class OutputWriter: Sendable {
                 var drainWaiters: [CheckedContinuation<Void, Never>] = []
                 swap(&drainWaiters, &state.drainWaiters)
                 guard !segments.isEmpty || !drainWaiters.isEmpty else {
-                    state.isDraining = false
+                    if yielded { state.isDraining = false }
                     return (nil, spaceWaiters)
                 }
                 state.writingBytes = byteCount
@@ -200,7 +210,15 @@ final class OutputWriter: Sendable {
             }
             for waiter in writtenWaiters { waiter.resume() }
             for waiter in spaceWaiters { waiter.resume() }
-            guard let batch else { return }
+            written = Written()
+            writtenWaiters = []
+            guard let batch else {
+                if yielded { return }
+                yielded = true
+                sched_yield()
+                continue
+            }
+            yielded = false
             writtenWaiters = batch.drainWaiters
             written = perform(batch)
         }
