@@ -50,26 +50,41 @@ public struct EventFormatter: Sendable {
     ///   - time: The wall-clock time shown by the `pretty` format, such as `14:02:11.123`.
     public mutating func format(_ event: ServerSentEvent, time: @autoclosure () -> String = WallClock.now()) -> [UInt8]
     {
+        var output: [UInt8] = []
+        append(event, to: &output, time: time())
+        return output
+    }
+
+    /// Appends the bytes of ``format(_:time:)`` to `output`, without an array of their own: the
+    /// way `sse-listen` formats straight into the output it has not written yet.
+    ///
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - output: The bytes to append to.
+    ///   - time: The wall-clock time shown by the `pretty` format, such as `14:02:11.123`.
+    public mutating func append(
+        _ event: ServerSentEvent,
+        to output: inout [UInt8],
+        time: @autoclosure () -> String = WallClock.now()
+    ) {
         switch format {
         case .jsonl:
-            var output: [UInt8] = []
-            output.reserveCapacity(event.data.utf8.count + event.id.utf8.count + event.type.utf8.count + 32)
-            output.append(contentsOf: Array(#"{"id":"#.utf8))
+            // No `reserveCapacity` here: on a buffer that keeps growing it would reallocate for
+            // every event instead of doubling.
+            output.append(contentsOf: #"{"id":"#.utf8)
             JSONText.appendQuoted(event.id, to: &output)
-            output.append(contentsOf: Array(#","event":"#.utf8))
+            output.append(contentsOf: #","event":"#.utf8)
             JSONText.appendQuoted(event.type, to: &output)
-            output.append(contentsOf: Array(#","data":"#.utf8))
+            output.append(contentsOf: #","data":"#.utf8)
             JSONText.appendQuoted(event.data, to: &output)
-            output.append(contentsOf: Array("}\n".utf8))
-            return output
+            output.append(contentsOf: "}\n".utf8)
         case .data:
-            var output = Array(event.data.utf8)
+            output.append(contentsOf: event.data.utf8)
             output.append(0x0A)
-            return output
         case .raw:
-            return Array(serializer.serialize(event).utf8)
+            output.append(contentsOf: serializer.serialize(event).utf8)
         case .pretty:
-            return Array(pretty(event, time: time()).utf8)
+            output.append(contentsOf: pretty(event, time: time()).utf8)
         }
     }
 

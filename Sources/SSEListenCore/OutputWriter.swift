@@ -13,13 +13,21 @@ import Synchronization
 /// dispatch queue: a blocked pipe (a slow `jq`, a terminal on hold) blocks that queue's thread,
 /// never the cooperative pool.
 ///
-/// Callers are slowed down instead of buffering without bound: ``write(_:to:)`` suspends while
+/// Output is batched without waiting for more: callers append to a ``PendingOutput`` under the
+/// lock, and a drain job is put on the queue only when none is scheduled or running. The job takes
+/// everything pending and writes it in order, each run of bytes for one stream with one
+/// `write(2)`, then looks again. A lone event is written at once; the events that arrive while a
+/// write is in progress go out together in the next one. The state file is written only after the
+/// output of the event whose ID it records.
+///
+/// Callers are slowed down instead of buffering without bound: ``write(to:_:)`` suspends while
 /// more than a mebibyte is waiting, so a slow reader of standard output slows the stream down
 /// (the source pauses the transfer, and TCP tells the server). When the reader of standard output
-/// goes away (`EPIPE`, as with `| head`), later output is dropped and `onStdoutClosed` runs once.
+/// goes away (`EPIPE`, as with `| head`), later output is dropped, the state file is no longer
+/// advanced (those events were not written), and `onStdoutClosed` runs once.
 final class OutputWriter: Sendable {
     /// The two standard streams.
-    enum Stream: Sendable {
+    enum Stream: Sendable, Hashable {
         case stdout
         case stderr
 
@@ -27,14 +35,44 @@ final class OutputWriter: Sendable {
     }
 
     private struct State {
-        var pendingBytes = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var pending = PendingOutput()
+        /// Bytes the drain job has taken and not finished writing.
+        var writingBytes = 0
+        /// Whether the drain job is scheduled or running; while it is, new output only joins
+        /// `pending`, and the job picks it up.
+        var isDraining = false
+        /// Callers of `write` waiting for the queue to fall to the low-water mark.
+        var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Callers of `drain()`, resumed once `pending` as it is now has been written.
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var stdoutClosed = false
         var stateFailure: ListenError?
-        /// The latest ID asked to be saved, not written yet.
-        var unsavedID: String?
         /// The ID the state file holds (or held when the run started).
         var savedID: String
+
+        var queuedBytes: Int { pending.byteCount + writingBytes }
+
+        /// Marks the drain job scheduled if there is work and it is not; returns whether to schedule it.
+        mutating func startDraining() -> Bool {
+            guard !isDraining, !pending.isEmpty else { return false }
+            isDraining = true
+            return true
+        }
+    }
+
+    /// One turn of the drain job: what to write, and who to wake once it is written.
+    private struct Batch {
+        var segments: [PendingOutput.Segment]
+        var drainWaiters: [CheckedContinuation<Void, Never>]
+        var stdoutClosed: Bool
+        var savedID: String
+        var stateFailed: Bool
+    }
+
+    /// What a turn of the drain job changed, recorded when it takes the next batch.
+    private struct Written {
+        var savedID: String?
+        var stateFailure: ListenError?
     }
 
     private static let highWater = 1 << 20
@@ -43,15 +81,24 @@ final class OutputWriter: Sendable {
     private let queue = DispatchQueue(label: "sse-listen.output")
     private let state: Mutex<State>
     private let stateFile: StateFile?
+    private let sink: any OutputSink
     private let onStdoutClosed: @Sendable () -> Void
 
     /// - Parameters:
     ///   - stateFile: Where ``saveState(_:)`` writes, if anywhere.
     ///   - savedID: The ID the state file already holds, which need not be written again.
+    ///   - sink: Where the bytes and IDs go: the process's standard streams and the state file,
+    ///     unless a test records them instead.
     ///   - onStdoutClosed: Called once, on the queue, when standard output's reader is gone.
-    init(stateFile: StateFile?, savedID: String, onStdoutClosed: @escaping @Sendable () -> Void) {
+    init(
+        stateFile: StateFile?,
+        savedID: String,
+        sink: any OutputSink = ProcessOutput(),
+        onStdoutClosed: @escaping @Sendable () -> Void
+    ) {
         self.stateFile = stateFile
         self.state = Mutex(State(savedID: savedID))
+        self.sink = sink
         self.onStdoutClosed = onStdoutClosed
     }
 
@@ -59,91 +106,175 @@ final class OutputWriter: Sendable {
     var isStdoutClosed: Bool { state.withLock { $0.stdoutClosed } }
 
     /// The first failure to write the state file, if any.
-    var stateFailure: ListenError? { state.withLock { $0.stateFailure } }
+    var stateFailure: ListenError? {
+        guard stateFile != nil else { return nil }
+        return state.withLock { $0.stateFailure }
+    }
 
-    /// Queues `bytes` for `stream`; suspends while too much is already waiting.
-    func write(_ bytes: [UInt8], to stream: Stream) async {
-        guard !bytes.isEmpty else { return }
-        let mustWait = state.withLock { state in
-            state.pendingBytes += bytes.count
-            return state.pendingBytes > Self.highWater
+    /// Queues the bytes `append` appends for `stream`; suspends while too much is already waiting.
+    ///
+    /// `append` runs under the writer's lock and appends straight to the pending output, which
+    /// spares an array and a copy per event: it must not call the writer, and should be quick (the
+    /// drain job waits for the lock meanwhile; formatting an event is, and measured no slower than
+    /// formatting outside the lock into a reused buffer and copying that in).
+    func write(to stream: Stream, _ append: (inout [UInt8]) -> Void) async {
+        let (schedule, mustWait) = state.withLock { state in
+            // Once the reader is gone, standard output is dropped without being formatted.
+            guard stream == .stderr || !state.stdoutClosed else { return (false, false) }
+            state.pending.append(to: stream, append)
+            return (state.startDraining(), state.queuedBytes > Self.highWater)
         }
-        queue.async { self.perform(bytes, to: stream) }
+        if schedule { queue.async { self.drainLoop() } }
         guard mustWait else { return }
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state in
-                if state.pendingBytes <= Self.lowWater { return true }
-                state.waiters.append(continuation)
+                if state.queuedBytes <= Self.lowWater { return true }
+                state.spaceWaiters.append(continuation)
                 return false
             }
             if resumeNow { continuation.resume() }
         }
     }
 
+    /// Queues `text` for `stream`; suspends while too much is already waiting.
+    func write(_ text: String, to stream: Stream) async {
+        await write(to: stream) { $0.append(contentsOf: text.utf8) }
+    }
+
     /// Queues saving `id` to the state file, after everything written so far. Saves coalesce:
-    /// when several are waiting, only the latest ID is written.
+    /// of several in a row (events filtered out by `--event`), only the latest ID is written.
     func saveState(_ id: String) {
         guard stateFile != nil else { return }
         let schedule = state.withLock { state in
-            let isScheduled = state.unsavedID != nil
-            state.unsavedID = id
-            return !isScheduled
+            // Events whose output was dropped must not count as delivered.
+            guard !state.stdoutClosed else { return false }
+            state.pending.save(id)
+            return state.startDraining()
         }
-        if schedule {
-            queue.async { self.writeState() }
-        }
+        if schedule { queue.async { self.drainLoop() } }
     }
 
     /// Waits until everything queued so far has been written.
     func drain() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async { continuation.resume() }
+            let resumeNow = state.withLock { state in
+                // An idle job means nothing is pending or being written.
+                guard state.isDraining else { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
         }
     }
 
     // MARK: On the queue
 
-    private func perform(_ bytes: [UInt8], to stream: Stream) {
-        let skip = stream == .stdout && state.withLock { $0.stdoutClosed }
-        var closedNow = false
-        if !skip {
-            do {
-                try FileIO.writeAll(fd: stream.descriptor, bytes)
-            } catch {
-                if stream == .stdout {
+    /// The drain job: writes batches until nothing is pending, then goes idle.
+    ///
+    /// Before going idle it yields the processor once and looks again. Going idle means the next
+    /// caller must wake this thread (a futex call, and on two cores often a context switch for the
+    /// caller), which cost more than the writing itself when events arrive every microsecond. A
+    /// stream in full flow has appended again by the time a yield returns, so the job runs through
+    /// a burst without being woken; a lone event finds the job idle and wakes it. Nothing waits for
+    /// more output to arrive.
+    private func drainLoop() {
+        var written = Written()
+        var writtenWaiters: [CheckedContinuation<Void, Never>] = []
+        var yielded = false
+        while true {
+            let (batch, spaceWaiters) = state.withLock { state -> (Batch?, [CheckedContinuation<Void, Never>]) in
+                // The previous batch is out.
+                state.writingBytes = 0
+                if let savedID = written.savedID { state.savedID = savedID }
+                if state.stateFailure == nil { state.stateFailure = written.stateFailure }
+                var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+                if state.pending.byteCount <= Self.lowWater { swap(&spaceWaiters, &state.spaceWaiters) }
+
+                let byteCount = state.pending.byteCount
+                let segments = state.pending.take()
+                var drainWaiters: [CheckedContinuation<Void, Never>] = []
+                swap(&drainWaiters, &state.drainWaiters)
+                guard !segments.isEmpty || !drainWaiters.isEmpty else {
+                    if yielded { state.isDraining = false }
+                    return (nil, spaceWaiters)
+                }
+                state.writingBytes = byteCount
+                let batch = Batch(
+                    segments: segments,
+                    drainWaiters: drainWaiters,
+                    stdoutClosed: state.stdoutClosed,
+                    savedID: state.savedID,
+                    stateFailed: state.stateFailure != nil
+                )
+                return (batch, spaceWaiters)
+            }
+            for waiter in writtenWaiters { waiter.resume() }
+            for waiter in spaceWaiters { waiter.resume() }
+            written = Written()
+            writtenWaiters = []
+            guard let batch else {
+                if yielded { return }
+                yielded = true
+                sched_yield()
+                continue
+            }
+            yielded = false
+            writtenWaiters = batch.drainWaiters
+            written = perform(batch)
+        }
+    }
+
+    private func perform(_ batch: Batch) -> Written {
+        var written = Written()
+        var stdoutClosed = batch.stdoutClosed
+        var savedID = batch.savedID
+        for segment in batch.segments {
+            switch segment {
+            case .bytes(let stream, let bytes):
+                guard stream == .stderr || !stdoutClosed else { continue }
+                do {
+                    try sink.write(bytes, to: stream)
+                } catch {
+                    // Errors on standard error are ignored: there is nowhere to report them.
+                    guard stream == .stdout else { continue }
                     // EPIPE (the reader left) or anything else (a full disk): output is over.
-                    closedNow = state.withLock { state in
-                        defer { state.stdoutClosed = true }
-                        return !state.stdoutClosed
-                    }
+                    stdoutClosed = true
+                    state.withLock { $0.stdoutClosed = true }
+                    onStdoutClosed()
+                }
+            case .save(let id):
+                // The ID of an event whose output was not written must not be saved.
+                guard let stateFile, !stdoutClosed, !batch.stateFailed, written.stateFailure == nil, id != savedID
+                else { continue }
+                do {
+                    try sink.save(id, in: stateFile)
+                    savedID = id
+                    written.savedID = id
+                } catch {
+                    written.stateFailure = error
                 }
             }
         }
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            state.pendingBytes -= bytes.count
-            guard state.pendingBytes <= Self.lowWater else { return [] }
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-        if closedNow { onStdoutClosed() }
+        return written
+    }
+}
+
+/// Where ``OutputWriter`` puts its output; tests substitute one that records what it is given.
+protocol OutputSink: Sendable {
+    /// Writes all of `bytes` to `stream`, or throws.
+    func write(_ bytes: [UInt8], to stream: OutputWriter.Stream) throws(FileIOError)
+
+    /// Saves `id` in `stateFile`, or throws.
+    func save(_ id: String, in stateFile: StateFile) throws(ListenError)
+}
+
+/// The process's standard output and standard error, and the state file on disk.
+struct ProcessOutput: OutputSink {
+    func write(_ bytes: [UInt8], to stream: OutputWriter.Stream) throws(FileIOError) {
+        try FileIO.writeAll(fd: stream.descriptor, bytes)
     }
 
-    private func writeState() {
-        guard let stateFile else { return }
-        let id: String? = state.withLock { state in
-            defer { state.unsavedID = nil }
-            guard let id = state.unsavedID, id != state.savedID, state.stateFailure == nil else { return nil }
-            return id
-        }
-        guard let id else { return }
-        do {
-            try stateFile.write(id)
-            state.withLock { $0.savedID = id }
-        } catch {
-            state.withLock { state in
-                if state.stateFailure == nil { state.stateFailure = error }
-            }
-        }
+    func save(_ id: String, in stateFile: StateFile) throws(ListenError) {
+        try stateFile.write(id)
     }
 }

@@ -10,7 +10,7 @@ public struct SSEListen: ParsableCommand {
         commandName: "sse-listen",
         abstract: "Listen to a Server-Sent Events stream: print its events, survive drops, resume where it left off.",
         discussion: """
-            Events go to standard output, flushed one by one; status lines (connecting,
+            Events go to standard output as soon as they arrive; status lines (connecting,
             connected, reconnecting, resuming, giving up) go to standard error. When the
             connection drops, sse-listen reconnects with exponential backoff and sends
             Last-Event-ID, so a server that replays from it loses nothing.

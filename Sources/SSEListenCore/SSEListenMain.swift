@@ -99,7 +99,7 @@ public enum SSEListenMain {
             for line in lines where !plan.quiet || line.level == .error {
                 text += line.rendered(style: plan.stderrStyle)
             }
-            await output.write(Array(text.utf8), to: .stderr)
+            await output.write(text, to: .stderr)
         }
         func takeNotes() -> [StatusLine] {
             var lines: [StatusLine] = []
@@ -125,7 +125,8 @@ public enum SSEListenMain {
                     continue
                 }
                 if plan.eventTypes.isEmpty || plan.eventTypes.contains(event.type) {
-                    await output.write(formatter.format(event), to: .stdout)
+                    // Formatted straight into the writer's pending output: no array per event.
+                    await output.write(to: .stdout) { formatter.append(event, to: &$0) }
                     printed += 1
                 }
                 output.saveState(event.id)

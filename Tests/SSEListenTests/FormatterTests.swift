@@ -8,6 +8,7 @@ struct FormatterTests {
     static let awkwardStrings: [String] = [
         "", "plain", "quote \" and backslash \\", "line\nfeed\r\ncrlf\ttab", "\u{0}\u{1}\u{1F}\u{7F}\u{80}\u{9F}",
         "\u{1B}[31mred", "é 🎉 \u{FFFD} \u{2028}\u{2029}", "</script>", String(repeating: "x", count: 10_000),
+        "\"", "\"\"in a row\\\n", #"{"id":"cmpl-1","choices":[{"delta":{"content":"é"}}]}"#,
     ]
 
     @Test("JSON quoting is valid JSON that decodes to the same string", arguments: awkwardStrings)

@@ -128,6 +128,24 @@ struct OutputFormatEndToEndTests {
         }
     }
 
+    @Test(
+        "a lone event reaches stdout at once, while the stream stays open and nothing else comes",
+        arguments: [
+            "data", "jsonl",
+        ])
+    func loneEventIsWrittenAtOnce(format: String) async throws {
+        try await TestServer.withRunning { server in
+            var scenario = Scenario.numbered(count: 1)
+            scenario.ending = .hang
+            let process = try ListenProcess([server.url(for: scenario), "--format", format, "-q"])
+            try await process.waitForStdoutLines(1, timeout: .seconds(5))
+            process.send(SIGINT)
+            let result = try await process.finish()
+            #expect(result.status == 130)
+            #expect(result.stdoutLines == [format == "data" ? "1" : #"{"id":"1","event":"message","data":"1"}"#])
+        }
+    }
+
     @Test("--event prints only the given types (repeatable); --max-events counts printed events")
     func eventFilter() async throws {
         try await TestServer.withRunning { server in

@@ -95,6 +95,41 @@ struct ResumeEndToEndTests {
     }
 
     @Test(
+        "SIGKILL during a flood: the state file names the last event on stdout or the one before, never a later one",
+        arguments: [100, 1_000, 5_000]
+    )
+    func stateFileNeverAheadOfOutput(killAfter lines: Int) async throws {
+        try await TestServer.withRunning { server in
+            let directory = try TemporaryDirectory()
+            let state = directory.file("state")
+            let output = directory.file("stdout")
+            // Standard output is a file, so what was written survives the kill to be read.
+            let process = try ListenProcess(
+                [server.url(for: .numbered(interval: .zero)), "--format", "data", "-q", "--state-file", state],
+                environment: ["OUTPUT_FILE": output],
+                shell: #"exec "$@" > "$OUTPUT_FILE""#
+            )
+            let deadline = ContinuousClock.now + .seconds(30)
+            while (try? String(contentsOfFile: output, encoding: .utf8))?.utf8.count(where: { $0 == 0x0A }) ?? 0 < lines
+            {
+                guard ContinuousClock.now < deadline else { throw HarnessError("no \(lines) lines in \(output)") }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            process.send(SIGKILL)
+            _ = try await process.finish()
+            let text = try String(contentsOfFile: output, encoding: .utf8)
+            // Every write is whole lines; the kill cannot cut one.
+            #expect(text.hasSuffix("\n"))
+            let ids = text.split(separator: "\n").map { Int($0) ?? -1 }
+            #expect(ids == Array(1...ids.count), "every event once, in order")
+            let saved = try String(contentsOfFile: state, encoding: .utf8)
+            #expect(
+                saved == "\(ids.count)\n" || saved == "\(ids.count - 1)\n",
+                "stdout ends at \(ids.count), the state file says \(saved.debugDescription)")
+        }
+    }
+
+    @Test(
         "a state file that is not an event ID is a usage error, not a silent restart",
         arguments: [
             ([UInt8]("1\n2\n3\n".utf8), "it has 3 lines, not one"),
