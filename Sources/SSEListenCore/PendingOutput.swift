@@ -1,11 +1,12 @@
 /// Output waiting for ``OutputWriter``'s queue, as an ordered list of segments: bytes for standard
 /// output, bytes for standard error, and "save this event ID to the state file here".
 ///
-/// Neighbours merge: bytes for the same stream become one segment (one `write(2)`), and of two
-/// saves only the later ID is kept. A save never moves past bytes: the state file must record an
-/// event's ID only after that event's output is written, so that a process killed at any moment
-/// loses nothing and prints at most one event again. With a state file every printed event is
-/// therefore its own segment; without one, a burst of events becomes one segment.
+/// Neighbours merge: bytes for the same stream become one segment (one `write(2)`). A batch saves
+/// at most one ID, the latest asked for, after all of its output: the state file records an
+/// event's ID only once that event's output is written, so a process killed at any moment loses
+/// nothing, and prints again at most the events of the batch it was writing (one event at
+/// ordinary rates, when every event is written as it comes; more in a flood, where one save per
+/// event would cost a file rename per event).
 struct PendingOutput: Sendable {
     /// One step of the output.
     enum Segment: Sendable, Hashable {
@@ -21,12 +22,14 @@ struct PendingOutput: Sendable {
     private var openStream: OutputWriter.Stream?
     /// The bytes of that run, kept out of `closed` so that appending never copies them.
     private var openBytes: [UInt8] = []
+    /// The ID to save once everything in this batch is written.
+    private var pendingSave: String?
 
     /// The number of bytes in all segments.
     private(set) var byteCount = 0
 
     /// Whether there is nothing to write and nothing to save.
-    var isEmpty: Bool { closed.isEmpty && openBytes.isEmpty }
+    var isEmpty: Bool { closed.isEmpty && openBytes.isEmpty && pendingSave == nil }
 
     /// Lets `body` append bytes for `stream` directly to the last segment when it holds bytes for
     /// `stream`, or else to a new one. `body` must only append.
@@ -49,20 +52,17 @@ struct PendingOutput: Sendable {
         append(to: stream) { $0.append(contentsOf: bytes) }
     }
 
-    /// Asks for `id` to be saved after the bytes so far; replaces the ID of a save right before it.
+    /// Asks for `id` to be saved after the bytes so far: it is saved after the whole batch,
+    /// replacing any ID asked for before in the same batch.
     mutating func save(_ id: String) {
-        closeBytes()
-        if case .save = closed.last {
-            closed[closed.count - 1] = .save(id)
-        } else {
-            closed.append(.save(id))
-        }
+        pendingSave = id
     }
 
-    /// Returns the segments in order and leaves this empty.
+    /// Returns the segments in order, the save (if any) last, and leaves this empty.
     mutating func take() -> [Segment] {
         closeBytes()
         defer { self = PendingOutput() }
+        if let pendingSave { closed.append(.save(pendingSave)) }
         return closed
     }
 

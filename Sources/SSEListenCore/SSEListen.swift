@@ -197,8 +197,8 @@ public struct ResumeOptions: ParsableArguments {
     @Option(
         name: .customLong("state-file"),
         help: ArgumentHelp(
-            "Resume from the event ID saved in this file, and save the latest ID there after every event "
-                + "(atomically, mode 0600).",
+            "Resume from the event ID saved in this file, and save the latest ID there once its event is "
+                + "written (atomically, mode 0600).",
             valueName: "path"
         )
     )

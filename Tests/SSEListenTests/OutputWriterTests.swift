@@ -8,7 +8,7 @@ import Testing
 @Suite("pending output")
 struct PendingOutputTests {
     @Test(
-        "bytes for one stream merge; the other stream or a save starts a new segment; saves in a row keep the last ID")
+        "bytes for one stream merge, across saves; a batch saves only its latest ID, after all its output")
     func merging() {
         var pending = PendingOutput()
         pending.append(Array("a".utf8), to: .stdout)
@@ -23,8 +23,8 @@ struct PendingOutputTests {
         #expect(pending.byteCount == 6)
         #expect(
             pending.take() == [
-                .bytes(.stdout, Array("ab".utf8)), .bytes(.stderr, Array("!".utf8)), .bytes(.stdout, Array("c".utf8)),
-                .save("2"), .bytes(.stdout, Array("de".utf8)), .save("3"),
+                .bytes(.stdout, Array("ab".utf8)), .bytes(.stderr, Array("!".utf8)),
+                .bytes(.stdout, Array("cde".utf8)), .save("3"),
             ]
         )
         #expect(pending.isEmpty)
@@ -89,7 +89,7 @@ struct OutputWriterTests {
         #expect(sink.log == [.stdout("0\n"), .stdout(rest)])
     }
 
-    @Test("stdout, stderr and saves keep their order; an ID is saved only after its event is written")
+    @Test("stdout and stderr keep their order; a batch's ID is saved only after all its output is written")
     func order() async throws {
         let sink = RecordingSink()
         let writer = OutputWriter(stateFile: Self.stateFile, savedID: "0", sink: sink) {}
@@ -108,11 +108,10 @@ struct OutputWriterTests {
         writer.saveState("4")
         sink.release()
         await writer.drain()
-        // "0" is what the file already holds.
+        // "0" is what the file already holds; everything queued during the held write is one batch.
         #expect(
             sink.log == [
-                .stdout("e0\n"), .stdout("e1\n"), .save("1"), .stderr("note\n"), .stdout("e2\n"), .save("3"),
-                .stdout("e4\ne4 continued\n"), .save("4"),
+                .stdout("e0\n"), .stdout("e1\n"), .stderr("note\n"), .stdout("e2\ne4\ne4 continued\n"), .save("4"),
             ]
         )
     }
