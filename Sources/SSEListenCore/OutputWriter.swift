@@ -141,8 +141,8 @@ final class OutputWriter: Sendable {
         await write(to: stream) { $0.append(contentsOf: text.utf8) }
     }
 
-    /// Queues saving `id` to the state file, after everything written so far. Saves coalesce:
-    /// of several in a row (events filtered out by `--event`), only the latest ID is written.
+    /// Queues saving `id` to the state file, after everything written so far. Saves coalesce: of
+    /// several in one batch, only the latest ID is written, once all of the batch's output is.
     func saveState(_ id: String) {
         guard stateFile != nil else { return }
         let schedule = state.withLock { state in
