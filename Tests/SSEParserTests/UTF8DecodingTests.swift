@@ -37,7 +37,7 @@ struct UTF8DecodingTests {
         let sequences =
             Self.edgeCases.filter { !$0.isEmpty && $0.count <= 4 } + [[0xC3, 0xA9, 0xC3], [0xE2, 0x82, 0xAC, 0x80]]
         for sequence in sequences {
-            for length in [64, 65, 79, 80, 81, 95, 96, 97, 130] {
+            for length in [64, 65, 79, 80, 81, 95, 96, 97, 127, 128, 129, 130, 191, 192, 193] {
                 for offset in 0...(length - sequence.count) {
                     var bytes = [UInt8](repeating: 0x61, count: length)
                     bytes.replaceSubrange(offset..<offset + sequence.count, with: sequence)
