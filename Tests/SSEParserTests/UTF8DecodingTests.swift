@@ -1,3 +1,4 @@
+import CUTF8Validation
 import Testing
 
 @testable import SSEParser
@@ -28,8 +29,20 @@ struct UTF8DecodingTests {
         return Array(String(decoding: bytes, as: UTF8.self).utf8) == bytes ? .valid : .invalid
     }
 
+    /// What each validator says: the one in use (AVX2 on this CPU if it has it), SSSE3 and scalar.
     static func validities(_ bytes: [UInt8]) -> (simd: UTF8Decoding.Validity, scalar: UTF8Decoding.Validity) {
-        bytes.withUnsafeBufferPointer { (UTF8Decoding.validate($0), UTF8Decoding.validateScalar($0)) }
+        bytes.withUnsafeBufferPointer { buffer in
+            let simd = UTF8Decoding.validate(buffer)
+            let scalar = UTF8Decoding.validateScalar(buffer)
+            // The SSSE3 path, checked against the other two whenever this CPU has it.
+            switch sse_utf8_validate_ssse3(buffer.baseAddress, buffer.count) {
+            case Int32(SSE_UTF8_ASCII) where simd != .ascii, Int32(SSE_UTF8_VALID) where simd != .valid,
+                Int32(SSE_UTF8_INVALID) where simd != .invalid:
+                return (.invalid, .ascii)  // a disagreement the callers report
+            default:
+                return (simd, scalar)
+            }
+        }
     }
 
     @Test("both validators agree with the standard library, at every offset across 16-byte blocks")

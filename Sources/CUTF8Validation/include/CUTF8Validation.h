@@ -13,8 +13,11 @@ enum {
     SSE_UTF8_UNSUPPORTED = -1  ///< This CPU or architecture has no SIMD path: validate another way.
 };
 
-/// Checks `count` bytes against the well-formed sequences of Unicode table 3-7, 16 bytes at a
-/// time (x86-64 with SSSE3); returns one of the values above.
+/// Checks `count` bytes against the well-formed sequences of Unicode table 3-7, 32 bytes at a
+/// time with AVX2 or 16 with SSSE3 (x86-64, whichever the CPU has); returns one of the values above.
 int sse_utf8_validate(const uint8_t *bytes, size_t count);
+
+/// The same with SSSE3 even where AVX2 is available, so tests can check both paths.
+int sse_utf8_validate_ssse3(const uint8_t *bytes, size_t count);
 
 #endif
