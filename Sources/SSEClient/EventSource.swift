@@ -207,12 +207,14 @@ extension EventSource {
 
         /// Starts the source if it is not running yet.
         public func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(updates: Updates(source: source).makeAsyncIterator())
+            AsyncIterator(token: IterationToken(source: source))
         }
 
-        /// Hands out the events among the source's updates.
+        /// Hands out the events among the source's updates, a batch at a time.
         public struct AsyncIterator: AsyncIteratorProtocol {
-            var updates: Updates.AsyncIterator
+            let token: IterationToken
+            var batch: [EventSourceUpdate] = []
+            var batchIndex = 0
 
             /// The next event; `nil` when the stream is finished; throws ``EventSourceError``.
             public mutating func next() async throws -> ServerSentEvent? {
@@ -222,10 +224,21 @@ extension EventSource {
             /// The next event, without leaving the caller's isolation; `nil` when the stream is
             /// finished; throws ``EventSourceError``.
             public mutating func next(isolation actor: isolated (any Actor)?) async throws -> ServerSentEvent? {
-                while let update = try await updates.next(eventsOnly: true, isolation: actor) {
-                    if case .event(let event) = update { return event }
+                // Events from the batch are handed out without another async call: per event,
+                // that call (and its executor check) cost more than the event itself.
+                while true {
+                    while batchIndex < batch.count, !token.source.storage.isClosed {
+                        defer { batchIndex += 1 }
+                        if case .event(let event) = batch[batchIndex] { return event }
+                    }
+                    batch.removeAll(keepingCapacity: true)
+                    batchIndex = 0
+                    guard
+                        try await token.source.storage.take(into: &batch, eventsOnly: true, isolation: actor)
+                    else {
+                        return nil
+                    }
                 }
-                return nil
             }
         }
     }
@@ -252,18 +265,12 @@ extension EventSource {
 
             /// The next update; `nil` when the stream is finished; throws ``EventSourceError``.
             public mutating func next() async throws -> EventSourceUpdate? {
-                try await next(eventsOnly: false, isolation: nil)
+                try await next(isolation: nil)
             }
 
             /// The next update, without leaving the caller's isolation; `nil` when the stream is
             /// finished; throws ``EventSourceError``.
             public mutating func next(isolation actor: isolated (any Actor)?) async throws -> EventSourceUpdate? {
-                try await next(eventsOnly: false, isolation: actor)
-            }
-
-            mutating func next(eventsOnly: Bool, isolation actor: isolated (any Actor)?) async throws
-                -> EventSourceUpdate?
-            {
                 while true {
                     if batchIndex < batch.count && !token.source.storage.isClosed {
                         defer { batchIndex += 1 }
@@ -271,8 +278,7 @@ extension EventSource {
                     }
                     batch.removeAll(keepingCapacity: true)
                     batchIndex = 0
-                    guard
-                        try await token.source.storage.take(into: &batch, eventsOnly: eventsOnly, isolation: actor)
+                    guard try await token.source.storage.take(into: &batch, eventsOnly: false, isolation: actor)
                     else {
                         return nil
                     }
