@@ -118,6 +118,12 @@ final class OutputWriter: Sendable {
     /// drain job waits for the lock meanwhile; formatting an event is, and measured no slower than
     /// formatting outside the lock into a reused buffer and copying that in).
     func write(to stream: Stream, _ append: (inout [UInt8]) -> Void) async {
+        if self.append(to: stream, append) { await waitForSpace() }
+    }
+
+    /// ``write(to:_:)`` without the wait: queues the bytes and returns whether the caller must
+    /// now ``waitForSpace()``. Spares the hot loop an async call per event.
+    func append(to stream: Stream, _ append: (inout [UInt8]) -> Void) -> Bool {
         let (schedule, mustWait) = state.withLock { state in
             // Once the reader is gone, standard output is dropped without being formatted.
             guard stream == .stderr || !state.stdoutClosed else { return (false, false) }
@@ -125,7 +131,12 @@ final class OutputWriter: Sendable {
             return (state.startDraining(), state.queuedBytes > Self.highWater)
         }
         if schedule { queue.async { self.drainLoop() } }
-        guard mustWait else { return }
+        return mustWait
+    }
+
+    /// Suspends while more than the high-water mark is waiting to be written, until it drains to
+    /// the low-water mark.
+    func waitForSpace() async {
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state in
                 if state.queuedBytes <= Self.lowWater { return true }

@@ -126,7 +126,9 @@ public enum SSEListenMain {
                 }
                 if plan.eventTypes.isEmpty || plan.eventTypes.contains(event.type) {
                     // Formatted straight into the writer's pending output: no array per event.
-                    await output.write(to: .stdout) { formatter.append(event, to: &$0) }
+                    if output.append(to: .stdout, { formatter.append(event, to: &$0) }) {
+                        await output.waitForSpace()
+                    }
                     printed += 1
                 }
                 output.saveState(event.id)
