@@ -216,6 +216,11 @@ extension EventSource {
             var batch: [EventSourceUpdate] = []
             var batchIndex = 0
 
+            /// How many events this iterator already holds: ``next()`` returns that many without
+            /// waiting. A consumer that batches its own work (writes, commits) can finish a batch
+            /// when this reaches zero, without adding latency.
+            public var bufferedCount: Int { token.source.storage.isClosed ? 0 : batch.count - batchIndex }
+
             /// The next event; `nil` when the stream is finished; throws ``EventSourceError``.
             public mutating func next() async throws -> ServerSentEvent? {
                 try await next(isolation: nil)
@@ -262,6 +267,11 @@ extension EventSource {
             let token: IterationToken
             var batch: [EventSourceUpdate] = []
             var batchIndex = 0
+
+            /// How many updates this iterator already holds: ``next()`` returns that many without
+            /// waiting. A consumer that batches its own work (writes, commits) can finish a batch
+            /// when this reaches zero, without adding latency.
+            public var bufferedCount: Int { token.source.storage.isClosed ? 0 : batch.count - batchIndex }
 
             /// The next update; `nil` when the stream is finished; throws ``EventSourceError``.
             public mutating func next() async throws -> EventSourceUpdate? {

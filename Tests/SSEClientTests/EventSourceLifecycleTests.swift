@@ -279,6 +279,31 @@ struct EventSourceLifecycleTests {
         }
     }
 
+    @Test("bufferedCount is what next() hands out without waiting, and 0 once closed")
+    func bufferedCount() async throws {
+        try await TestServer.withRunning { server in
+            // A hundred events in one write, then silence: they arrive, and are parsed, together.
+            let body = (1...100).map { "id: \($0)\ndata: \($0)\n\n" }.joined()
+            let url = server.route("/burst", Scenario.raw(body).ending(with: .hang))
+            let source = EventSource(url: url, configuration: .testing())
+            var iterator = source.events.makeAsyncIterator()
+            #expect(iterator.bufferedCount == 0)
+            let first = try await iterator.next()
+            #expect(first?.id == "1")
+            let buffered = iterator.bufferedCount
+            #expect(buffered > 0 && buffered <= 99)
+            var ids: [String] = []
+            for _ in 0..<buffered {
+                if let event = try await iterator.next() { ids.append(event.id) }
+            }
+            #expect(ids == (2..<(buffered + 2)).map(String.init))
+            source.close()
+            #expect(iterator.bufferedCount == 0)
+            let afterClose = try await iterator.next()
+            #expect(afterClose == nil)
+        }
+    }
+
     @Test("states and updates report the life of the connection in order")
     func statesInOrder() async throws {
         try await TestServer.withRunning { server in
