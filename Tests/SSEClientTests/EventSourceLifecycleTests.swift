@@ -248,8 +248,7 @@ struct EventSourceLifecycleTests {
                 url: server.url(for: .numbered(count: 20_000, payloadSize: 1000)),
                 configuration: .testing {
                     $0.maximumBufferedBytes = 16 * 1024
-                    // Long enough not to fire from a scheduling hiccup while the consumer reads;
-                    // the stall below lasts three of them.
+                    // The stall below lasts three of them.
                     $0.idleTimeout = .milliseconds(400)
                 }
             )
@@ -262,10 +261,12 @@ struct EventSourceLifecycleTests {
             #expect(source.metrics.bytes == bytesWhilePaused, "the transfer kept reading while the consumer stalled")
             #expect(bytesWhilePaused < 200_000, "read \(bytesWhilePaused) bytes ahead of the consumer")
             #expect(source.metrics.pauses >= 1)
+            // The idle timer waited while the transfer was paused for the consumer.
+            #expect(source.metrics.reconnects[.idleTimeout] == nil)
 
             var last = 1
-            // Read the rest (bounded by the suite's time limit): every event once, in order, and no
-            // idle-timeout reconnect.
+            // Read the rest (bounded by the suite's time limit): every event once, in order. (Not
+            // asserted here: that no 400 ms gap occurs while 300 tests share two cores.)
             while last < 20_000, let event = try await iterator.next() {
                 last += 1
                 if event.id != String(last) {
@@ -274,7 +275,6 @@ struct EventSourceLifecycleTests {
                 }
             }
             #expect(last == 20_000)
-            #expect(source.metrics.reconnects[.idleTimeout] == nil)
             source.close()
         }
     }
