@@ -92,12 +92,13 @@ struct HostileServerTests {
             }
             #expect(attempts == 2)
             #expect(last.contains("idle timeout"))
-            // Each attempt ended at its idle timeout, on the server's clock, not when the fields ran out.
+            // The client dropped each connection within its idle timeout (300 ms, counted from before
+            // the connect; generous slack for a loaded machine), though the server never stopped
+            // sending fields. Before the fix, every field restarted the timer and this never ended.
             for connection in 1...2 {
                 let accepted = try #require(server.acceptTime(ofConnection: connection))
                 let lifetime = try await server.waitForClose(ofConnection: connection) - accepted
-                #expect(
-                    lifetime >= .milliseconds(280) && lifetime < .seconds(5), "connection \(connection): \(lifetime)")
+                #expect(lifetime < .seconds(5), "connection \(connection): \(lifetime)")
             }
         }
     }
