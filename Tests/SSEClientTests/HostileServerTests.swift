@@ -128,17 +128,7 @@ struct HostileServerTests {
         try await TestServer.withRunning { server in
             let scenario = Scenario.numbered(count: 3).declaringContentLength(10_000_000_000)
             let source = EventSource(url: server.url(for: scenario), configuration: .testing())
-            var iterator = source.updates.makeAsyncIterator()
-            var events: [ServerSentEvent] = []
-            var failure: EventSourceError?
-            while failure == nil, let update = try await iterator.next() {
-                switch update {
-                case .event(let event): events.append(event)
-                case .state(.disconnected(.failure(let error))): failure = error
-                default: break
-                }
-            }
-            source.close()
+            let (events, failure) = try await eventsUntilFirstFailure(source)
             #expect(events.map(\.id) == ["1", "2", "3"])
             guard case .transport(let message)? = failure?.code else {
                 Issue.record("expected a transport error, got \(String(describing: failure))")
@@ -156,17 +146,7 @@ struct HostileServerTests {
                 url: server.url(for: scenario),
                 configuration: .testing { $0.idleTimeout = .milliseconds(200) }
             )
-            var iterator = source.updates.makeAsyncIterator()
-            var events: [ServerSentEvent] = []
-            var failure: EventSourceError?
-            while failure == nil, let update = try await iterator.next() {
-                switch update {
-                case .event(let event): events.append(event)
-                case .state(.disconnected(.failure(let error))): failure = error
-                default: break
-                }
-            }
-            source.close()
+            let (events, failure) = try await eventsUntilFirstFailure(source)
             #expect(events.map(\.id) == ["1", "2", "3"])
             #expect(failure?.code == .idleTimeout(.milliseconds(200)))
         }
@@ -234,4 +214,22 @@ struct RedirectWithoutTargetTests {
             #expect(server.requests.count == 1)
         }
     }
+}
+
+/// The events `source` delivers until its first connection failure, and that failure; closes it.
+private func eventsUntilFirstFailure(
+    _ source: EventSource
+) async throws -> (events: [ServerSentEvent], failure: EventSourceError?) {
+    var iterator = source.updates.makeAsyncIterator()
+    var events: [ServerSentEvent] = []
+    var failure: EventSourceError?
+    while failure == nil, let update = try await iterator.next() {
+        switch update {
+        case .event(let event): events.append(event)
+        case .state(.disconnected(.failure(let error))): failure = error
+        default: break
+        }
+    }
+    source.close()
+    return (events, failure)
 }
