@@ -11,24 +11,7 @@ import BenchSupport
 @main
 enum ClientBench {
     static func main() async {
-        let options: Options
-        do {
-            options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            printError("client-bench: \(error)\n\n\(Options.usage)")
-            exit(1)
-        }
-        if options.showsHelp {
-            print(Options.usage)
-            exit(0)
-        }
-        do {
-            let countsAgree = try await run(options)
-            exit(countsAgree ? 0 : 1)
-        } catch {
-            printError("client-bench: \(error)")
-            exit(1)
-        }
+        await benchmarkMain("client-bench", Options.self) { options in try await run(options) }
     }
 
     /// Measures every client on every corpus and prints the report.

@@ -69,3 +69,5 @@ struct Options {
         }
     }
 }
+
+extension Options: BenchmarkOptions {}

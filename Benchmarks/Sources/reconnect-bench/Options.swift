@@ -67,3 +67,5 @@ struct Options {
         }
     }
 }
+
+extension Options: BenchmarkOptions {}

@@ -10,24 +10,10 @@ import SSEClient
 @main
 enum ReconnectBench {
     static func main() async {
-        let options: Options
-        do {
-            options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            printError("reconnect-bench: \(error)\n\n\(Options.usage)")
-            exit(1)
-        }
-        if options.showsHelp {
-            print(Options.usage)
-            exit(0)
-        }
-        do {
+        await benchmarkMain("reconnect-bench", Options.self) { options in
             let report = try await run(options)
             print(report.markdown, terminator: "")
-            exit(report.problems.isEmpty ? 0 : 1)
-        } catch {
-            printError("reconnect-bench: \(error)")
-            exit(1)
+            return report.problems.isEmpty
         }
     }
 

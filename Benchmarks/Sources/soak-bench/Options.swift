@@ -56,3 +56,5 @@ struct Options {
         }
     }
 }
+
+extension Options: BenchmarkOptions {}

@@ -10,24 +10,10 @@ import Synchronization
 @main
 enum SoakBench {
     static func main() async {
-        let options: Options
-        do {
-            options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            printError("soak-bench: \(error)\n\n\(Options.usage)")
-            exit(1)
-        }
-        if options.showsHelp {
-            print(Options.usage)
-            exit(0)
-        }
-        do {
+        await benchmarkMain("soak-bench", Options.self) { options in
             let report = try await run(options)
             print(report.markdown, terminator: "")
-            exit(report.problems.isEmpty ? 0 : 1)
-        } catch {
-            printError("soak-bench: \(error)")
-            exit(1)
+            return report.problems.isEmpty
         }
     }
 

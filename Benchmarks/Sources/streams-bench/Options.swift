@@ -47,3 +47,5 @@ struct Options {
         }
     }
 }
+
+extension Options: BenchmarkOptions {}

@@ -9,24 +9,10 @@ import SSEClient
 @main
 enum StreamsBench {
     static func main() async {
-        let options: Options
-        do {
-            options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            printError("streams-bench: \(error)\n\n\(Options.usage)")
-            exit(1)
-        }
-        if options.showsHelp {
-            print(Options.usage)
-            exit(0)
-        }
-        do {
+        await benchmarkMain("streams-bench", Options.self) { options in
             let result = try await run(options)
             print(result.markdown, terminator: "")
-            exit(result.problems.isEmpty ? 0 : 1)
-        } catch {
-            printError("streams-bench: \(error)")
-            exit(1)
+            return result.problems.isEmpty
         }
     }
 
