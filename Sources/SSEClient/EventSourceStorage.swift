@@ -128,9 +128,6 @@ final class EventSourceStorage: Sendable {
     /// Queues body bytes of `connection` (I/O thread). Returns `false`, and records the
     /// connection as paused, when the consumer is too far behind: the bytes were not taken.
     func receive(_ bytes: UnsafeRawBufferPointer, from connection: Connection) -> Bool {
-        // Only the bytes are copied into the state, never the pointer: the region checker
-        // cannot tell that from here.
-        nonisolated(unsafe) let bytes = bytes
         let waiter: CheckedContinuation<Void, Never>?? = state.withLock { state in
             if state.isClosed { return .some(nil) }
             if state.queuedBytes >= maximumQueuedBytes {
@@ -143,7 +140,8 @@ final class EventSourceStorage: Sendable {
             var buffer: [UInt8]
             switch state.queue.popLast() {
             case .bytes(let last)? where last.count + bytes.count <= Self.chunkCapacity:
-                buffer = last
+                // Consumed, so the append below extends the buffer in place.
+                buffer = consume last
             case let last:
                 if let last { state.queue.append(last) }
                 buffer = state.spareBuffers.popLast() ?? []
