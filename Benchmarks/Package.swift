@@ -18,6 +18,7 @@ let package = Package(
         .executableTarget(
             name: "parser-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "SSEParser", package: "swift-sse"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ]

@@ -1,3 +1,5 @@
+import BenchSupport
+
 /// The command line of `parser-bench`.
 struct Options {
     /// Measured runs per case, after one warm-up; the median is reported.
@@ -82,3 +84,5 @@ struct UsageError: Error, CustomStringConvertible {
         self.description = description
     }
 }
+
+extension Options: BenchmarkOptions {}

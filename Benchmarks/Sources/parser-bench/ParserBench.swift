@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 
 /// `parser-bench`: our parser, swift-openapi-runtime's decoder and the C limit on the same
@@ -5,24 +6,7 @@ import Foundation
 @main
 enum ParserBench {
     static func main() async {
-        let options: Options
-        do {
-            options = try Options(arguments: Array(CommandLine.arguments.dropFirst()))
-        } catch {
-            printError("parser-bench: \(error)\n\n\(Options.usage)")
-            exit(1)
-        }
-        if options.showsHelp {
-            print(Options.usage)
-            exit(0)
-        }
-        do {
-            let countsAgree = try await run(options)
-            exit(countsAgree ? 0 : 1)
-        } catch {
-            printError("parser-bench: \(error)")
-            exit(1)
-        }
+        await benchmarkMain("parser-bench", Options.self) { options in try await run(options) }
     }
 
     /// Measures every case and prints the report.
