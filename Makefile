@@ -34,7 +34,8 @@ fuzz:
 fuzz-response:
 	@mkdir -p .build/fuzz Fuzz/.out-response
 	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ResponseFuzz \
-		Sources/SSEClient/ResponseHeadParser.swift Sources/SSEClient/ResponseClassifier.swift \
+		Sources/SSEClient/ResponseHeadParser.swift Sources/SSEClient/ResponseClassifier.swift Sources/SSEClient/ResponseHead.swift \
+		Sources/SSEClient/HTTPDate.swift Sources/SSEClient/Duration+Formatting.swift \
 		Sources/SSEClient/HTTPHeader.swift Sources/SSEClient/EventSourceError.swift \
 		Fuzz/ResponseFuzzer.swift -o .build/fuzz/response-fuzzer
 	.build/fuzz/response-fuzzer -max_total_time=$(SECONDS) -max_len=2048 -print_final_stats=1 \

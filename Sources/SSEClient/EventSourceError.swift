@@ -14,10 +14,14 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         case transport(String)
         /// The server's TLS certificate could not be verified, with libcurl's message.
         case tlsVerification(String)
+        /// The server's TLS certificate does not name the host that was asked for, with libcurl's message.
+        case tlsHostNameMismatch(String)
         /// Redirects exceeded the configured maximum, or pointed to a scheme other than HTTP(S).
         case redirect(String)
         /// No byte arrived within the idle timeout.
         case idleTimeout(Duration)
+        /// The response head did not arrive within ``EventSource/Configuration/connectTimeout``.
+        case responseTimeout(Duration)
         /// An event was larger than the configured maximum event size.
         case eventTooLarge(limit: Int)
         /// The request could not be built (for example a URL libcurl does not accept), or the
@@ -25,6 +29,9 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         case invalidRequest(String)
         /// Reconnecting was given up after too many attempts or too long; the last failure is attached.
         case gaveUp(attempts: Int, lastFailure: String)
+        /// A second iterator of ``EventSource/events`` or ``EventSource/updates`` was made: a
+        /// source is consumed through one.
+        case alreadyIterated
     }
 
     /// What went wrong.
@@ -43,8 +50,8 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
     /// repeat the same answer (a 404, a wrong content type).
     public var isTransient: Bool {
         switch code {
-        case .transport, .idleTimeout: true
-        case .unexpectedStatus(let status): status == 408 || status == 429 || (500...599).contains(status)
+        case .transport, .idleTimeout, .responseTimeout: true
+        case .unexpectedStatus(let status): ResponseClassifier.isRetryable(status: status)
         default: false
         }
     }
@@ -63,6 +70,10 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         case .tlsVerification(let message):
             "TLS certificate of \(url) could not be verified: \(message) "
                 + "(pass the issuing CA with a CA file, or opt into insecure mode)"
+        case .tlsHostNameMismatch(let message):
+            "TLS certificate of \(url) does not name its host: \(message)"
+        case .responseTimeout(let timeout):
+            "\(url) sent no response within \(timeout.secondsDescription) (connect timeout)"
         case .redirect(let message):
             "redirect from \(url) refused: \(message)"
         case .idleTimeout(let timeout):
@@ -73,57 +84,9 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
             "request to \(url) could not be made: \(message)"
         case .gaveUp(let attempts, let lastFailure):
             "gave up on \(url) after \(attempts) failed attempt\(attempts == 1 ? "" : "s"); last failure: \(lastFailure)"
+        case .alreadyIterated:
+            "the events of \(url) are already being consumed: a source is consumed through one iterator"
         }
     }
 
-}
-
-extension ResponseHead {
-    /// The standard reason phrase of a status code ("Not Found" for 404), or an empty string
-    /// for codes without a well-known one.
-    public static func reasonPhrase(for status: Int) -> String {
-        switch status {
-        case 200: "OK"
-        case 204: "No Content"
-        case 301: "Moved Permanently"
-        case 302: "Found"
-        case 303: "See Other"
-        case 304: "Not Modified"
-        case 307: "Temporary Redirect"
-        case 308: "Permanent Redirect"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 406: "Not Acceptable"
-        case 408: "Request Timeout"
-        case 410: "Gone"
-        case 429: "Too Many Requests"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        default: ""
-        }
-    }
-}
-
-extension Duration {
-    /// "1.5 s", "250 ms": for messages.
-    var secondsDescription: String {
-        let milliseconds = Self.milliseconds(of: self)
-        if milliseconds < 1000 { return "\(milliseconds) ms" }
-        let tenths = (milliseconds + 50) / 100
-        return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
-    }
-
-    /// Whole milliseconds, rounded down, saturating at `Int64.max`; negative durations give 0.
-    static func milliseconds(of duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        if seconds < 0 { return 0 }
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        if overflow { return .max }
-        return product + attoseconds / 1_000_000_000_000_000
-    }
 }

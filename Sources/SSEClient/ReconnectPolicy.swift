@@ -111,28 +111,9 @@ public struct ReconnectPolicy: Sendable, Hashable {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
 /// The reconnect decisions of one ``EventSource``: a pure state machine fed with how each
 /// connection ended, returning what to do next. No clocks, sockets or randomness of its own.
 struct ReconnectStateMachine: Sendable {
-    /// How a connection ended.
-    enum Ending: Sendable {
-        /// The server ended the body cleanly.
-        case endOfStream
-        /// The connection failed in a way worth retrying (fatal failures never get here);
-        /// `retryAfter` from a 429/5xx answer, if any.
-        case failure(EventSourceError, retryAfter: Duration?)
-        /// The caller asked for a fresh connection.
-        case restart
-    }
-
     /// What one connection achieved.
     struct Summary: Sendable {
         /// Whether it delivered at least one event.
@@ -183,7 +164,7 @@ struct ReconnectStateMachine: Sendable {
     /// - Parameters:
     ///   - now: The current time on any monotonic clock, for the give-up time limit.
     ///   - random: A number in `[0, 1)` for the jitter.
-    mutating func decide(after ending: Ending, summary: Summary, now: Duration, random: Double) -> Decision {
+    mutating func decide(after ending: ConnectionEnding, summary: Summary, now: Duration, random: Double) -> Decision {
         if summary.deliveredEvent {
             failedAttempts = 0
             streakStart = nil
@@ -193,6 +174,10 @@ struct ReconnectStateMachine: Sendable {
         }
 
         switch ending {
+        case .closed, .finishedByServer:
+            return .finish
+        case .fatal(let error):
+            return .fail(error)
         case .restart:
             return .reconnect(delay: .zero, attempt: attempt)
         case .endOfStream:

@@ -105,12 +105,10 @@ final class StreamInstance: Sendable {
                 }
             }
             log("stream \(id): ended")
-        } catch let error as EventSourceError {
+        } catch {
             if error != reportedFailure {
                 await sender.send(.error(error.description))
             }
-            log("stream \(id): ended with \(error)")
-        } catch {
             log("stream \(id): ended with \(error)")
         }
     }

@@ -161,10 +161,8 @@ public enum SSEListenMain {
                     break events
                 }
             }
-        } catch let error as EventSourceError {
-            failure = error
         } catch {
-            failure = EventSourceError(.invalidRequest("\(error)"), url: plan.url)
+            failure = error
         }
         await flushStaged()
         source.close()

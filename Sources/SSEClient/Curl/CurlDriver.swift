@@ -141,6 +141,7 @@ final class CurlDriver: Sendable {
                 case .add(let transfer):
                     guard let handle = transfer.handle else { continue }
                     transfer.lastActivity = Self.now()
+                    transfer.startedAt = transfer.lastActivity
                     nextIdleScan = 0
                     let code = curl_multi_add_handle(multi, handle)
                     if code == CURLM_OK {
@@ -148,9 +149,9 @@ final class CurlDriver: Sendable {
                     } else {
                         let message = String(cString: curl_multi_strerror(code))
                         transfer.release()
-                        let error = EventSourceError(
-                            .transport("libcurl refused the transfer: \(message)"), url: transfer.requestURL)
-                        transfer.delegate.transferDidComplete(.failed(error))
+                        let failure = TransferFailure(
+                            kind: .transport, message: "libcurl refused the transfer: \(message)")
+                        transfer.delegate.transfer(transfer, didComplete: .failed(failure))
                     }
                 case .abort(let transfer):
                     guard let handle = transfer.handle, transfers[UInt(bitPattern: handle)] != nil else { continue }
@@ -184,11 +185,19 @@ final class CurlDriver: Sendable {
             if now >= nextIdleScan {
                 var nearest = now &+ 1_000_000_000
                 for transfer in Array(transfers.values) {
-                    guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused,
-                        let handle = transfer.handle
-                    else {
-                        continue
+                    guard let handle = transfer.handle else { continue }
+                    if !transfer.headDelivered {
+                        // Until the head is complete, the connect timeout bounds the attempt.
+                        let elapsed = now &- transfer.startedAt
+                        if elapsed >= transfer.headTimeoutNanoseconds {
+                            finish(
+                                transfer, handle: handle, multi: multi, transfers: &transfers, completion: .headTimedOut
+                            )
+                            continue
+                        }
+                        nearest = min(nearest, now &+ (transfer.headTimeoutNanoseconds - elapsed))
                     }
+                    guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused else { continue }
                     let elapsed = now &- transfer.lastActivity
                     if elapsed >= timeout {
                         finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .idleTimedOut)
@@ -225,28 +234,32 @@ final class CurlDriver: Sendable {
         _ = curl_multi_remove_handle(multi, handle)
         transfers[UInt(bitPattern: handle)] = nil
         transfer.release()
-        transfer.delegate.transferDidComplete(completion)
+        transfer.delegate.transfer(transfer, didComplete: completion)
     }
 
     /// Maps libcurl's result code to how the transfer ended: the one place `CURLcode` is interpreted.
     private func completion(of transfer: CurlTransfer, code: CURLcode) -> TransferCompletion {
         if transfer.abortedByCallback { return .aborted }
-        let url = transfer.requestURL
+        let message = transfer.errorMessage(for: code)
+        let kind: TransferFailure.Kind
         switch code {
         case CURLE_OK:
             return .finished
+        case CURLE_PEER_FAILED_VERIFICATION where message.contains("subject name") || message.contains("host name"):
+            kind = .tlsHostNameMismatch
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_CERTPROBLEM:
-            return .failed(EventSourceError(.tlsVerification(transfer.errorMessage(for: code)), url: url))
+            kind = .tlsVerification
         case CURLE_TOO_MANY_REDIRECTS:
-            return .failed(EventSourceError(.redirect(transfer.errorMessage(for: code)), url: url))
+            kind = .redirect
         case CURLE_UNSUPPORTED_PROTOCOL where transfer.redirectCount > 0:
-            return .failed(EventSourceError(.redirect(transfer.errorMessage(for: code)), url: url))
+            kind = .redirect
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-            return .failed(EventSourceError(.invalidRequest(transfer.errorMessage(for: code)), url: url))
+            kind = .invalidRequest
         default:
-            return .failed(EventSourceError(.transport(transfer.errorMessage(for: code)), url: url))
+            kind = .transport
         }
+        return .failed(TransferFailure(kind: kind, message: message))
     }
 }
 

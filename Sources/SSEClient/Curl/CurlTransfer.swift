@@ -15,29 +15,51 @@ struct TransferRequest: Sendable {
     var idleTimeout: Duration?
 }
 
-/// How a transfer ended, as seen from libcurl.
-enum TransferCompletion: Sendable {
+/// How a transfer ended, as seen from libcurl: plain values, interpreted by the source.
+enum TransferCompletion: Sendable, Hashable {
     /// The body ended cleanly.
     case finished
     /// libcurl reported an error.
-    case failed(EventSourceError)
-    /// The transfer was aborted: by a callback's decision, by `abort`, or by the idle timer.
+    case failed(TransferFailure)
+    /// The transfer was aborted: by a callback's decision or by `abort`.
     case aborted
     /// No byte arrived within the idle timeout.
     case idleTimedOut
+    /// The response head did not arrive within the connect timeout.
+    case headTimedOut
+}
+
+/// A libcurl error, sorted by what it means for the stream, with libcurl's message.
+struct TransferFailure: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+        /// The connection could not be made or broke.
+        case transport
+        /// The server's certificate is not trusted.
+        case tlsVerification
+        /// The server's certificate does not name the host.
+        case tlsHostNameMismatch
+        /// Too many redirects, or one to a scheme other than HTTP(S).
+        case redirect
+        /// libcurl cannot use the request (a malformed URL, an unsupported scheme).
+        case invalidRequest
+    }
+
+    var kind: Kind
+    var message: String
 }
 
 /// Receives a transfer's events, always on the I/O thread.
 protocol CurlTransferDelegate: AnyObject, Sendable {
     /// The final response head (after redirects). Return `false` to abort the transfer.
-    func transferDidReceiveHead(_ head: ResponseHead) -> Bool
+    func transfer(_ transfer: CurlTransfer, didReceiveHead head: ResponseHead) -> Bool
     /// Body bytes. Return `.pause` to leave them unconsumed (libcurl delivers them again after
     /// ``CurlDriver/resume(_:)``), `.abort` to stop the transfer.
-    func transferDidReceiveBody(_ bytes: UnsafeRawBufferPointer) -> BodyDisposition
+    func transfer(_ transfer: CurlTransfer, didReceiveBody bytes: UnsafeRawBufferPointer) -> BodyDisposition
     /// The transfer ended; the easy handle has been released.
-    func transferDidComplete(_ completion: TransferCompletion)
+    func transfer(_ transfer: CurlTransfer, didComplete completion: TransferCompletion)
 }
 
+/// What a delegate did with body bytes.
 enum BodyDisposition {
     case consumed
     case pause
@@ -56,11 +78,15 @@ final class CurlTransfer: @unchecked Sendable {
     let delegate: any CurlTransferDelegate
     let requestURL: String
     let idleTimeoutNanoseconds: UInt64?
+    /// How long the response head may take from the start of the transfer.
+    let headTimeoutNanoseconds: UInt64
     private let followsRedirects: Bool
 
     // I/O thread state.
     private var headParser = ResponseHeadParser()
-    private var headDelivered = false
+    private(set) var headDelivered = false
+    /// When the driver started the transfer, on the I/O thread's monotonic clock.
+    var startedAt: UInt64 = 0
     /// A callback decided to stop the transfer; libcurl then reports a write error, which is ours.
     private(set) var abortedByCallback = false
     /// When a byte last arrived (or the transfer started), on the I/O thread's monotonic clock.
@@ -76,6 +102,7 @@ final class CurlTransfer: @unchecked Sendable {
         self.idleTimeoutNanoseconds = request.idleTimeout.map {
             UInt64(max(1, Duration.milliseconds(of: $0))) * 1_000_000
         }
+        self.headTimeoutNanoseconds = UInt64(max(1, Duration.milliseconds(of: request.connectTimeout))) * 1_000_000
         self.followsRedirects = request.maximumRedirects > 0
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -239,7 +266,7 @@ final class CurlTransfer: @unchecked Sendable {
             headers: headParser.takeHeaders(),
             url: effectiveURL.map { String(cString: $0) } ?? requestURL
         )
-        if delegate.transferDidReceiveHead(head) { return true }
+        if delegate.transfer(self, didReceiveHead: head) { return true }
         abortedByCallback = true
         return false
     }
@@ -251,7 +278,7 @@ final class CurlTransfer: @unchecked Sendable {
             _ = sse_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             guard deliverHead(status: status) else { return 0 }
         }
-        switch delegate.transferDidReceiveBody(bytes) {
+        switch delegate.transfer(self, didReceiveBody: bytes) {
         case .consumed:
             lastActivity = CurlDriver.now()
             return bytes.count
@@ -283,20 +310,4 @@ private let curlWriteCallback: sse_curl_data_callback = { data, size, count, con
     guard let context else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     return transfer.didReceiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
-}
-
-/// `curl_global_init` must run once before any other call, and is not thread-safe itself.
-enum CurlGlobal {
-    private static let initialized: Bool = {
-        curl_global_init(sse_curl_global_all) == CURLE_OK
-    }()
-
-    static func initializeOnce() {
-        _ = initialized
-    }
-
-    /// The libcurl version in use, for the default `User-Agent`.
-    static var version: String {
-        String(cString: sse_curl_version_string())
-    }
 }

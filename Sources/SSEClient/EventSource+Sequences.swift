@@ -1,0 +1,250 @@
+import SSEParser
+
+extension EventSource {
+    /// The events of an ``EventSource``.
+    ///
+    /// A source is consumed through one iterator over its life, of ``EventSource/events`` or
+    /// ``EventSource/updates``: a second one (made while the first runs, or after it) does not
+    /// disturb the first, and its first ``AsyncIterator/next()`` throws
+    /// ``EventSourceError/Code/alreadyIterated``. ``EventSource/states`` can be watched alongside.
+    public struct Events: AsyncSequence, Sendable {
+        /// Events, in stream order.
+        public typealias Element = ServerSentEvent
+        /// The only error thrown.
+        public typealias Failure = EventSourceError
+
+        let source: EventSource
+
+        /// Starts the source.
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(consumer: Consumer(source: source))
+        }
+
+        /// Hands out the events among the source's updates, a batch at a time.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let consumer: Consumer
+            var batch: [EventSourceUpdate] = []
+            var batchIndex = 0
+
+            /// How many events this iterator already holds: ``next()`` returns that many without
+            /// waiting. A consumer that batches its own work (writes, commits) can finish a batch
+            /// when this reaches zero, without adding latency.
+            package var bufferedCount: Int { consumer.storage.isClosed ? 0 : batch.count - batchIndex }
+
+            /// The next event; `nil` when the stream is finished.
+            public mutating func next() async throws(EventSourceError) -> ServerSentEvent? {
+                try await next(isolation: nil)
+            }
+
+            /// The next event, without leaving the caller's isolation; `nil` when the stream is finished.
+            public mutating func next(
+                isolation actor: isolated (any Actor)?
+            ) async throws(EventSourceError) -> ServerSentEvent? {
+                // Events from the batch are handed out without another async call: per event,
+                // that call (and its executor check) cost more than the event itself.
+                while true {
+                    while batchIndex < batch.count, !consumer.storage.isClosed {
+                        defer { batchIndex += 1 }
+                        if case .event(let event) = batch[batchIndex] { return event }
+                    }
+                    batch.removeAll(keepingCapacity: true)
+                    batchIndex = 0
+                    guard try await consumer.take(into: &batch, eventsOnly: true, isolation: actor) else {
+                        return nil
+                    }
+                }
+            }
+        }
+    }
+
+    /// Everything an ``EventSource`` reports, in order. Consumed through one iterator, as ``Events``.
+    public struct Updates: AsyncSequence, Sendable {
+        /// Updates, in order.
+        public typealias Element = EventSourceUpdate
+        /// The only error thrown.
+        public typealias Failure = EventSourceError
+
+        let source: EventSource
+
+        /// Starts the source.
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(consumer: Consumer(source: source))
+        }
+
+        /// Takes updates from the source's buffer, a batch at a time.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let consumer: Consumer
+            var batch: [EventSourceUpdate] = []
+            var batchIndex = 0
+
+            /// How many updates this iterator already holds: ``next()`` returns that many without
+            /// waiting.
+            package var bufferedCount: Int { consumer.storage.isClosed ? 0 : batch.count - batchIndex }
+
+            /// The next update; `nil` when the stream is finished.
+            public mutating func next() async throws(EventSourceError) -> EventSourceUpdate? {
+                try await next(isolation: nil)
+            }
+
+            /// The next update, without leaving the caller's isolation; `nil` when the stream is finished.
+            public mutating func next(
+                isolation actor: isolated (any Actor)?
+            ) async throws(EventSourceError) -> EventSourceUpdate? {
+                while true {
+                    if batchIndex < batch.count && !consumer.storage.isClosed {
+                        defer { batchIndex += 1 }
+                        return batch[batchIndex]
+                    }
+                    batch.removeAll(keepingCapacity: true)
+                    batchIndex = 0
+                    guard try await consumer.take(into: &batch, eventsOnly: false, isolation: actor) else {
+                        return nil
+                    }
+                }
+            }
+        }
+    }
+
+    /// The consuming side of a source: the one owner of its parser. Made by the iterator, it
+    /// takes what the I/O thread queued, parses it, settles each connection when it reaches
+    /// the connection's end, and closes the source when the iterator goes away (which is how
+    /// breaking out of a `for try await` loop stops the connection).
+    ///
+    /// Parsing here rather than on the I/O thread means a consumer that stops reading also
+    /// delays its own reconnect (it has not yet seen the end of the connection), which is
+    /// consistent backpressure: the transfer is paused meanwhile, and a paused transfer's idle
+    /// timer does not run.
+    final class Consumer {
+        let storage: EventSourceStorage
+        /// Whether this is the source's one iterator; a second one only throws.
+        private let isAccepted: Bool
+        private var parser: EventStreamParser
+        /// The current connection's latest `retry:`.
+        private var serverRetry: Duration?
+        /// Whether the current connection delivered an event.
+        private var deliveredEvent = false
+        /// The current connection sent an event too large: its remaining bytes are skipped.
+        private var failure: EventSourceError?
+
+        /// Bytes parsed per turn: bounds a batch and the time between the consumer's checks.
+        private static let parseBudget = 64 * 1024
+
+        init(source: EventSource) {
+            storage = source.storage
+            parser = EventStreamParser(
+                configuration: .init(maximumEventSize: source.configuration.maximumEventSize),
+                lastEventID: source.configuration.lastEventID
+            )
+            isAccepted = source.storage.iteratorMade()
+        }
+
+        deinit {
+            if isAccepted { storage.close() }
+        }
+
+        /// Moves the next updates into `batch`, waiting for some if there are none. Returns
+        /// `false` when the source has ended; throws the error that ended it.
+        func take(
+            into batch: inout [EventSourceUpdate],
+            eventsOnly: Bool,
+            isolation: isolated (any Actor)?
+        ) async throws(EventSourceError) -> Bool {
+            guard isAccepted else { throw EventSourceError(.alreadyIterated, url: storage.url) }
+            while true {
+                switch await storage.take(budget: Self.parseBudget, isolation: isolation) {
+                case .ended(let error?):
+                    throw error
+                case .ended(nil):
+                    return false
+                case .wait:
+                    continue
+                case .entries(var entries, _):
+                    process(&entries, into: &batch, eventsOnly: eventsOnly)
+                    if !batch.isEmpty { return true }
+                }
+            }
+        }
+
+        private func process(
+            _ entries: inout [EventSource.StateMachine<CurlTransfer, CheckedContinuation<Void, Never>>.Entry],
+            into batch: inout [EventSourceUpdate],
+            eventsOnly: Bool
+        ) {
+            var events = 0
+            var comments = 0
+            var spares: [[UInt8]] = []
+            for index in entries.indices {
+                switch entries[index] {
+                case .bytes(let bytes):
+                    parse(bytes, into: &batch, eventsOnly: eventsOnly, events: &events, comments: &comments)
+                case .update(let update):
+                    if !eventsOnly { batch.append(update) }
+                case .ended(var ending, let openDuration):
+                    // An `id` in a block the connection cut off never takes effect; the parser
+                    // keeps the last one that did.
+                    parser.finish()
+                    if let failure { ending = .fatal(failure) }
+                    storage.consumed(
+                        events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares)
+                    (events, comments) = (0, 0)
+                    let states = storage.settled(
+                        .init(
+                            ending: ending,
+                            openDuration: openDuration,
+                            deliveredEvent: deliveredEvent,
+                            serverRetry: serverRetry
+                        )
+                    )
+                    (failure, serverRetry, deliveredEvent) = (nil, nil, false)
+                    if !eventsOnly {
+                        for state in states { batch.append(.state(state)) }
+                    }
+                }
+                // Emptied buffers go back for the next chunks. Dropped from `entries` first, so
+                // the buffer is unique and keeps its storage.
+                if case .bytes(var bytes) = entries[index], bytes.capacity <= Machine.chunkCapacity * 2 {
+                    entries[index] = .update(.retry(.zero))
+                    bytes.removeAll(keepingCapacity: true)
+                    spares.append(bytes)
+                }
+            }
+            storage.consumed(events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares)
+        }
+
+        private typealias Machine = EventSource.StateMachine<CurlTransfer, CheckedContinuation<Void, Never>>
+
+        /// Parses one chunk. After an event too large, stops the connection and skips the rest of its bytes.
+        private func parse(
+            _ bytes: [UInt8],
+            into batch: inout [EventSourceUpdate],
+            eventsOnly: Bool,
+            events: inout Int,
+            comments: inout Int
+        ) {
+            guard failure == nil else { return }
+            do {
+                try bytes.withUnsafeBytes { buffer in
+                    try parser.parse(buffer) { item in
+                        switch item {
+                        case .event(let event):
+                            events += 1
+                            deliveredEvent = true
+                            batch.append(.event(event))
+                        case .comment(let text):
+                            comments += 1
+                            if !eventsOnly { batch.append(.comment(text)) }
+                        case .retry(let delay):
+                            serverRetry = delay
+                            if !eventsOnly { batch.append(.retry(delay)) }
+                        }
+                    }
+                }
+            } catch {
+                let error = EventSourceError(
+                    .eventTooLarge(limit: parser.configuration.maximumEventSize), url: storage.url)
+                failure = error
+                storage.parseFailed(error)
+            }
+        }
+    }
+}
