@@ -308,6 +308,7 @@ extension EventSource.StateMachine {
 
 // Transfers compare by identity, continuations (here plain numbers) by value.
 extension EventSource.StateMachine.TakeAction: Equatable where Waiter: Equatable {
+    /// Equal when of the same kind with the same transfer (by identity) and waiter.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         switch (lhs, rhs) {
         case (.wait, .wait): true
@@ -319,6 +320,7 @@ extension EventSource.StateMachine.TakeAction: Equatable where Waiter: Equatable
 }
 
 extension EventSource.StateMachine.ReceiveAction: Equatable where Waiter: Equatable {
+    /// Equal when of the same kind with the same transfer (by identity) and waiter.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         switch (lhs, rhs) {
         case (.accepted(let a), .accepted(let b)): a == b
@@ -329,6 +331,7 @@ extension EventSource.StateMachine.ReceiveAction: Equatable where Waiter: Equata
 }
 
 extension EventSource.StateMachine.RestartAction: Equatable {
+    /// Equal when of the same kind with the same transfer (by identity) and waiter.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         switch (lhs, rhs) {
         case (.abort(let a), .abort(let b)): a === b
