@@ -49,7 +49,7 @@ extension EventSource {
                     }
                     batch.removeAll(keepingCapacity: true)
                     batchIndex = 0
-                    guard try await consumer.take(into: &batch, eventsOnly: true, isolation: actor) else {
+                    guard try await consumer.take(into: &batch, eventsOnly: true, isolation: actor).get() else {
                         return nil
                     }
                 }
@@ -97,7 +97,7 @@ extension EventSource {
                     }
                     batch.removeAll(keepingCapacity: true)
                     batchIndex = 0
-                    guard try await consumer.take(into: &batch, eventsOnly: false, isolation: actor) else {
+                    guard try await consumer.take(into: &batch, eventsOnly: false, isolation: actor).get() else {
                         return nil
                     }
                 }
@@ -121,8 +121,11 @@ extension EventSource {
         private var parser: EventStreamParser
         /// The current connection's latest `retry:`.
         private var serverRetry: Duration?
-        /// Whether the current connection delivered an event.
+        /// Whether the current connection delivered a new event: one past the ID it resumed
+        /// from (any event, in a stream without IDs). Progress, for the backoff.
         private var deliveredEvent = false
+        /// The last event ID when the current connection started.
+        private var resumedFrom: String
         /// The current connection sent an event too large: its remaining bytes are skipped.
         private var failure: EventSourceError?
 
@@ -135,6 +138,7 @@ extension EventSource {
                 configuration: .init(maximumEventSize: source.configuration.maximumEventSize),
                 lastEventID: source.configuration.lastEventID
             )
+            resumedFrom = source.configuration.lastEventID
             isAccepted = source.storage.iteratorMade()
         }
 
@@ -143,24 +147,29 @@ extension EventSource {
         }
 
         /// Moves the next updates into `batch`, waiting for some if there are none. Returns
-        /// `false` when the source has ended; throws the error that ended it.
+        /// `false` when the source has ended, or the error that ended it.
+        ///
+        /// A `Result` rather than `throws(EventSourceError)`: with Swift 6.3.1, a typed-throwing
+        /// async function with an `isolated` parameter and an `inout` one, called from the
+        /// iterator's typed-throwing `next(isolation:)`, corrupted the caller's memory (seen as
+        /// `sse-listen` exiting at random with garbage statuses, about one run in three).
         func take(
             into batch: inout [EventSourceUpdate],
             eventsOnly: Bool,
             isolation: isolated (any Actor)?
-        ) async throws(EventSourceError) -> Bool {
-            guard isAccepted else { throw EventSourceError(.alreadyIterated, url: storage.url) }
+        ) async -> Result<Bool, EventSourceError> {
+            guard isAccepted else { return .failure(EventSourceError(.alreadyIterated, url: storage.url)) }
             while true {
                 switch await storage.take(budget: Self.parseBudget, isolation: isolation) {
                 case .ended(let error?):
-                    throw error
+                    return .failure(error)
                 case .ended(nil):
-                    return false
+                    return .success(false)
                 case .wait:
                     continue
                 case .entries(var entries, _):
                     process(&entries, into: &batch, eventsOnly: eventsOnly)
-                    if !batch.isEmpty { return true }
+                    if !batch.isEmpty { return .success(true) }
                 }
             }
         }
@@ -196,6 +205,7 @@ extension EventSource {
                         )
                     )
                     (failure, serverRetry, deliveredEvent) = (nil, nil, false)
+                    resumedFrom = parser.lastEventID
                     if !eventsOnly {
                         for state in states { batch.append(.state(state)) }
                     }
@@ -228,7 +238,7 @@ extension EventSource {
                         switch item {
                         case .event(let event):
                             events += 1
-                            deliveredEvent = true
+                            if !deliveredEvent { deliveredEvent = event.id.isEmpty || event.id != resumedFrom }
                             batch.append(.event(event))
                         case .comment(let text):
                             comments += 1

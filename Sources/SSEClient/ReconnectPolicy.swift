@@ -1,28 +1,37 @@
 /// When and how fast an ``EventSource`` reconnects after a connection ends or fails.
 ///
-/// The delay before reconnect attempt *n* (1 for the first reconnect after a connection ends) is
+/// The delay before reconnect attempt *n* is
 ///
 ///     base    = the server's latest `retry:` value, or initialDelay if it sent none
 ///     base'   = n ≥ 2 ? max(base, minimumRepeatDelay) : base
-///     d       = min(maximumDelay, base' × multiplier^(n − 1))
-///     delay   = d × (1 − jitter × r),   r uniform in [0, 1)
+///     d       = min(cap, base' × multiplier^(n − 1)),  cap = max(maximumDelay, the server's retry:)
+///     delay   = d × (1 − jitter × r)   with the client's own base (initialDelay),
+///               d × (1 + jitter × r)   with the server's `retry:`, never sooner than it asked;
+///     r uniform in [0, 1)
 ///
-/// and a `Retry-After` from a 429 or 5xx answer raises it to at least that long, still capped at
-/// `maximumDelay`. With the defaults (base 1 s) the delays fall in:
+/// and a `Retry-After` from a 429 or 5xx answer raises it to at least that long, capped at
+/// `maximumDelay`. Attempt *n* counts the connections since the last one that made progress:
 ///
-/// | attempt | delay        |
-/// |---------|--------------|
-/// | 1       | 0.5 – 1 s    |
-/// | 2       | 1 – 2 s      |
-/// | 3       | 2 – 4 s      |
-/// | 4       | 4 – 8 s      |
-/// | 5       | 8 – 16 s     |
-/// | 6 and on| 15 – 30 s    |
+/// | the connection that ended…                          | next delay |
+/// |-----------------------------------------------------|------------|
+/// | delivered new events (then closed, cleanly or not)  | attempt 1: the base, with jitter |
+/// | delivered nothing new (refused, 503, closed at once) | the next attempt: doubled, at least `minimumRepeatDelay` from the 2nd |
+/// | was dropped by ``EventSource/reconnect()``          | none: at once, attempt unchanged |
 ///
-/// The attempt number resets to 1 only after a connection that delivered at least one event and
-/// stayed open for `resetAfter`, so a server that accepts and closes at once, cleanly or not, and
-/// even with `retry: 0`, is met with growing delays rather than a tight reconnect loop: from the
-/// second consecutive attempt on, the base is at least `minimumRepeatDelay`.
+/// A poll-style server that sends an event or two and closes (serverless hosts, MCP's polling)
+/// is thus met again after its `retry:` every time, as a browser would, while one that accepts
+/// and closes without events, even with `retry: 0`, gets growing delays rather than a tight loop.
+/// "New" events move the last event ID on (or, for a stream without IDs, any event): a server
+/// that replays the same event every time makes no progress. With the defaults (base 1 s):
+///
+/// | attempt | delay, base 1 s | delay, server's `retry: 2000` |
+/// |---------|-----------------|-------------------------------|
+/// | 1       | 0.5 – 1 s       | 2 – 3 s                       |
+/// | 2       | 1 – 2 s         | 4 – 6 s                       |
+/// | 3       | 2 – 4 s         | 8 – 12 s                      |
+/// | 4       | 4 – 8 s         | 16 – 24 s                     |
+/// | 5       | 8 – 16 s        | 30 – 45 s                     |
+/// | 6 and on| 15 – 30 s       | 30 – 45 s                     |
 public struct ReconnectPolicy: Sendable, Hashable {
     /// Whether the source reconnects at all. Default: `true`. When `false`, a clean end of the
     /// stream finishes the source and a failure ends it with that failure.
@@ -37,14 +46,11 @@ public struct ReconnectPolicy: Sendable, Hashable {
     /// The factor by which the delay grows with each consecutive attempt. Default: 2.
     public var multiplier: Double
 
-    /// The fraction of each delay that is randomised away, from 0 (none) to 1: the delay is
-    /// drawn from `[d × (1 − jitter), d]`. Default: 0.5, so clients that lost the same server do
-    /// not come back in lockstep.
+    /// The fraction of each delay that is randomised, from 0 (none) to 1: the delay is drawn
+    /// from `[d × (1 − jitter), d]` with the client's own base, and from `[d, d × (1 + jitter)]`
+    /// when the server set it with `retry:`, so it is never shorter than the server asked.
+    /// Default: 0.5, so clients that lost the same server do not come back in lockstep.
     public var jitter: Double
-
-    /// How long a connection that delivered an event must stay open before the attempt number
-    /// resets. Default: 60 s.
-    public var resetAfter: Duration
 
     /// The smallest base from the second consecutive attempt on, so a `retry: 0` cannot turn a
     /// failing server into a flood of reconnects. Default: 100 ms.
@@ -66,7 +72,6 @@ public struct ReconnectPolicy: Sendable, Hashable {
         maximumDelay: Duration = .seconds(30),
         multiplier: Double = 2,
         jitter: Double = 0.5,
-        resetAfter: Duration = .seconds(60),
         minimumRepeatDelay: Duration = .milliseconds(100),
         maximumAttempts: Int? = nil,
         maximumElapsed: Duration? = nil
@@ -76,7 +81,6 @@ public struct ReconnectPolicy: Sendable, Hashable {
         self.maximumDelay = maximumDelay
         self.multiplier = multiplier
         self.jitter = jitter
-        self.resetAfter = resetAfter
         self.minimumRepeatDelay = minimumRepeatDelay
         self.maximumAttempts = maximumAttempts
         self.maximumElapsed = maximumElapsed
@@ -89,14 +93,15 @@ public struct ReconnectPolicy: Sendable, Hashable {
     public static let disabled = ReconnectPolicy(isEnabled: false)
 
     /// The delay before reconnect attempt `attempt` (1-based) with base delay `base`, for a
-    /// random number `random` in `[0, 1)`; see the formula in the type's documentation.
-    public func delay(attempt: Int, base: Duration, random: Double) -> Duration {
+    /// random number `random` in `[0, 1)`; `setByServer` when `base` is the server's `retry:`.
+    /// See the formula in the type's documentation.
+    public func delay(attempt: Int, base: Duration, setByServer: Bool = false, random: Double) -> Duration {
         let attempt = max(1, attempt)
         var baseSeconds = max(0, base.seconds)
+        let maximum = max(0, maximumDelay.seconds, setByServer ? baseSeconds : 0)
         if attempt >= 2 {
             baseSeconds = max(baseSeconds, minimumRepeatDelay.seconds)
         }
-        let maximum = max(0, maximumDelay.seconds)
         var seconds = min(maximum, baseSeconds)
         var step = 1
         while step < attempt && seconds < maximum {
@@ -105,8 +110,9 @@ public struct ReconnectPolicy: Sendable, Hashable {
         }
         let jitter = min(1, max(0, jitter))
         let random = min(max(random, 0), 1)
+        let factor = setByServer ? 1 + jitter * random : 1 - jitter * random
         // Whole nanoseconds, so that 0.1 s × 2^4 is exactly 1.6 s.
-        let nanoseconds = (seconds * (1 - jitter * random) * 1e9).rounded()
+        let nanoseconds = (seconds * factor * 1e9).rounded()
         return .nanoseconds(nanoseconds < 9.2e18 ? Int64(nanoseconds) : Int64.max)
     }
 }
@@ -117,6 +123,7 @@ struct ReconnectStateMachine: Sendable {
     /// What one connection achieved.
     struct Summary: Sendable {
         /// Whether it delivered at least one event.
+        /// Whether it delivered new events: progress, after which the backoff starts over.
         var deliveredEvent: Bool
         /// How long it was open (from the response head to its end); zero if it never opened.
         var openDuration: Duration
@@ -140,7 +147,7 @@ struct ReconnectStateMachine: Sendable {
 
     /// The server's latest `retry:` value.
     private(set) var serverRetry: Duration?
-    /// Backoff attempts since the last healthy connection.
+    /// Backoff attempts since the last connection that made progress.
     private(set) var attempt = 0
     /// Consecutive connections that delivered no event, for the give-up limits.
     private(set) var failedAttempts = 0
@@ -168,9 +175,7 @@ struct ReconnectStateMachine: Sendable {
         if summary.deliveredEvent {
             failedAttempts = 0
             streakStart = nil
-            if summary.openDuration >= policy.resetAfter {
-                attempt = 0
-            }
+            attempt = 0
         }
 
         switch ending {
@@ -208,9 +213,11 @@ struct ReconnectStateMachine: Sendable {
         }
 
         attempt += 1
-        var delay = policy.delay(attempt: attempt, base: serverRetry ?? policy.initialDelay, random: random)
+        var delay = policy.delay(
+            attempt: attempt, base: serverRetry ?? policy.initialDelay, setByServer: serverRetry != nil, random: random)
         if case .failure(_, let retryAfter?) = ending {
-            delay = min(max(delay, retryAfter), policy.maximumDelay)
+            // Capped, but never below what the server's `retry:` asked for.
+            delay = min(max(delay, retryAfter), max(policy.maximumDelay, delay))
         }
         return .reconnect(delay: delay, attempt: attempt)
     }

@@ -129,7 +129,7 @@ public enum SSEListenMain {
             }
         }
 
-        do {
+        do throws(EventSourceError) {
             var updates = source.updates.makeAsyncIterator()
             events: while let update = try await updates.next() {
                 guard case .event(let event) = update else {

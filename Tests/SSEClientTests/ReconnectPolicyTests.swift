@@ -75,25 +75,64 @@ struct ReconnectPolicyTests {
         )
     }
 
-    @Test("the attempt number resets only after a connection delivered an event and stayed healthy")
-    func resetAfterHealthyConnection() {
+    @Test("a connection that delivered new events is progress: the next delay is the base again")
+    func progressResetsBackoff() {
         var machine = machine()
         _ = machine.decide(after: .endOfStream, summary: quick, now: .zero, random: 0)
-        _ = machine.decide(after: .endOfStream, summary: quick, now: .zero, random: 0)
-        // Delivered events, but only for 59 s: not healthy yet.
-        let short = ReconnectStateMachine.Summary(deliveredEvent: true, openDuration: .seconds(59))
         #expect(
-            machine.decide(after: .endOfStream, summary: short, now: .zero, random: 0)
-                == .reconnect(delay: .seconds(4), attempt: 3))
-        // 60 s without an event is not healthy either.
+            machine.decide(after: .endOfStream, summary: quick, now: .zero, random: 0)
+                == .reconnect(delay: .seconds(2), attempt: 2))
+        // However briefly it was open, a connection with new events starts the backoff over.
+        let progress = ReconnectStateMachine.Summary(deliveredEvent: true, openDuration: .milliseconds(5))
+        #expect(
+            machine.decide(after: .endOfStream, summary: progress, now: .zero, random: 0)
+                == .reconnect(delay: .seconds(1), attempt: 1))
+        // Also when it ended in a failure after its events.
+        let network = EventSourceError(.transport("reset"), url: "http://x/")
+        #expect(
+            machine.decide(after: .failure(network, retryAfter: nil), summary: progress, now: .zero, random: 0)
+                == .reconnect(delay: .seconds(1), attempt: 1))
+        // A long-lived connection without events is not progress.
         let silent = ReconnectStateMachine.Summary(deliveredEvent: false, openDuration: .seconds(600))
         #expect(
             machine.decide(after: .endOfStream, summary: silent, now: .zero, random: 0)
-                == .reconnect(delay: .seconds(8), attempt: 4))
-        let healthy = ReconnectStateMachine.Summary(deliveredEvent: true, openDuration: .seconds(60))
-        #expect(
-            machine.decide(after: .endOfStream, summary: healthy, now: .zero, random: 0)
-                == .reconnect(delay: .seconds(1), attempt: 1))
+                == .reconnect(delay: .seconds(2), attempt: 2))
+    }
+
+    @Test("a poll-style server (one event, then close, retry: 500) is met after its retry: every time")
+    func pollStyleServer() {
+        var machine = machine(ReconnectPolicy())
+        machine.serverRequestedRetry(.milliseconds(500))
+        let progress = ReconnectStateMachine.Summary(deliveredEvent: true, openDuration: .milliseconds(1))
+        for random in stride(from: 0.0, to: 1.0, by: 0.1) {
+            guard
+                case .reconnect(let delay, let attempt) = machine.decide(
+                    after: .endOfStream, summary: progress, now: .zero, random: random)
+            else {
+                Issue.record("expected a reconnect")
+                return
+            }
+            #expect(attempt == 1)
+            // Never sooner than the server asked; jitter spreads the delay above it.
+            #expect(delay >= .milliseconds(500) && delay < .milliseconds(750), "\(delay)")
+        }
+    }
+
+    @Test("jitter never takes a delay below the server's retry:, at any attempt, nor a cap below it")
+    func neverSoonerThanServerAsked() {
+        let policy = ReconnectPolicy()
+        for attempt in 1...8 {
+            for random in [0, 0.25, 0.5, 0.999_999] {
+                let delay = policy.delay(attempt: attempt, base: .milliseconds(1200), setByServer: true, random: random)
+                #expect(delay >= .milliseconds(1200))
+                #expect(delay <= .seconds(45))
+            }
+        }
+        // A server's retry: above the maximum delay is still honoured.
+        #expect(policy.delay(attempt: 1, base: .seconds(60), setByServer: true, random: 0) == .seconds(60))
+        #expect(policy.delay(attempt: 3, base: .seconds(60), setByServer: true, random: 0) == .seconds(60))
+        // The client's own base keeps jitter below it.
+        #expect(policy.delay(attempt: 1, base: .seconds(1), random: 0.5) == .milliseconds(750))
     }
 
     @Test("the server's retry: sets the base delay")

@@ -35,12 +35,11 @@ struct ChaosSoakTests {
         var restarts = 0
 
         // Library consumers.
-        var policy = ReconnectPolicy(
+        let policy = ReconnectPolicy(
             initialDelay: .milliseconds(10),
             maximumDelay: .milliseconds(250),
             minimumRepeatDelay: .milliseconds(10)
         )
-        policy.resetAfter = .seconds(2)
         let received = (0..<3).map { _ in IDSink() }
         var consumers: [Task<Void, any Error>] = []
         var sources: [EventSource] = []

@@ -5,16 +5,28 @@
 
 #include <curl/curl.h>
 
-typedef size_t (*sse_curl_data_callback)(char *data, size_t size, size_t count, void *context);
+// Pointers are non-null unless marked: Swift then sees plain pointers, not implicitly unwrapped ones.
+#pragma clang assume_nonnull begin
+
+typedef size_t (*sse_curl_data_callback)(char *data, size_t size, size_t count, void *_Nullable context);
+
+/// CURLOPT_DEBUGFUNCTION's callback: `type` is a curl_infotype (CURLINFO_HEADER_OUT for the
+/// request head as sent).
+typedef int (*sse_curl_debug_callback)(CURL *handle, int type, char *data, size_t size, void *_Nullable context);
 
 CURLcode sse_curl_easy_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode sse_curl_easy_setopt_string(CURL *handle, CURLoption option, const char *value);
-CURLcode sse_curl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
+CURLcode sse_curl_easy_setopt_pointer(CURL *handle, CURLoption option, void *_Nullable value);
 CURLcode sse_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode sse_curl_easy_setopt_data_callback(CURL *handle, CURLoption option, sse_curl_data_callback callback);
+CURLcode sse_curl_easy_setopt_debug_callback(CURL *handle, sse_curl_debug_callback callback);
+
+/// Limits a handle and its redirects to HTTP and HTTPS: CURLOPT_PROTOCOLS_STR where libcurl has
+/// it (7.85.0 and later), the deprecated bitmask options before.
+CURLcode sse_curl_easy_allow_http_only(CURL *handle);
 
 CURLcode sse_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
-CURLcode sse_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value);
+CURLcode sse_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char *_Nullable *_Nonnull value);
 
 CURLMcode sse_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
 
@@ -28,7 +40,7 @@ const char *sse_curl_version_string(void);
 
 /// libcurl's socket interface: where the multi handle reports the sockets and the timeout it
 /// wants watched.
-CURLMcode sse_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value);
+CURLMcode sse_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *_Nullable value);
 CURLMcode sse_curl_multi_setopt_socket_callback(CURLM *handle, curl_socket_callback callback);
 CURLMcode sse_curl_multi_setopt_timer_callback(CURLM *handle, curl_multi_timer_callback callback);
 extern const curl_socket_t sse_curl_socket_timeout;
@@ -47,5 +59,7 @@ int sse_eventfd_create(void);
 void sse_eventfd_signal(int fd);
 void sse_eventfd_drain(int fd);
 #endif
+
+#pragma clang assume_nonnull end
 
 #endif

@@ -1,5 +1,5 @@
-import CCurl
-import CCurlShims
+internal import CCurl
+internal import CCurlShims
 
 /// `curl_global_init` must run once before any other call, and is not thread-safe itself.
 enum CurlGlobal {

@@ -1,5 +1,5 @@
-import CCurl
-import CCurlShims
+internal import CCurl
+internal import CCurlShims
 
 /// What one connection attempt asks of libcurl.
 struct TransferRequest: Sendable {
@@ -66,8 +66,11 @@ enum BodyDisposition {
     case abort
 }
 
-/// One libcurl easy handle, its options and its callbacks. Every unsafe pointer of the client is
-/// in this file.
+/// One libcurl easy handle, its options and its callbacks.
+///
+/// Unsafe pointers and `Unmanaged` appear only in `Curl/`: here (the handle, its callbacks and
+/// their context), in ``CurlWaiter`` (the multi handle's socket callbacks) and in ``CurlDriver``
+/// (the I/O thread's start). Nothing of libcurl leaves `Curl/` but plain values.
 ///
 /// Created and configured on the caller's thread, then handed to ``CurlDriver``, after which only
 /// the I/O thread touches it: that single-thread ownership is why it is `@unchecked Sendable`.
@@ -160,8 +163,7 @@ final class CurlTransfer: @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
         try check(sse_curl_easy_setopt_string(handle, CURLOPT_URL, request.url), "URL")
-        try check(sse_curl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "protocols")
-        try check(sse_curl_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "redirect protocols")
+        try check(sse_curl_easy_allow_http_only(handle), "protocols")
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, followsRedirects ? 1 : 0), "redirects")
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_MAXREDIRS, max(0, request.maximumRedirects)), "redirects")

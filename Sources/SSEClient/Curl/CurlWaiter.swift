@@ -1,5 +1,5 @@
-import CCurl
-import CCurlShims
+internal import CCurl
+internal import CCurlShims
 
 #if os(Linux)
     import Glibc
@@ -93,10 +93,12 @@ final class CurlWaiter: @unchecked Sendable {
                 let due = deadline > now ? Int32(clamping: (deadline - now + 999_999) / 1_000_000) : 0
                 timeout = min(timeout, due)
             }
+            // Both arrays are allocated with 256 elements in `init`, so their base addresses exist.
             let count = readyDescriptors.withUnsafeMutableBufferPointer { descriptors in
                 readyFlags.withUnsafeMutableBufferPointer { flags in
                     sse_epoll_wait(
-                        epollDescriptor, descriptors.baseAddress, flags.baseAddress, Int32(descriptors.count), timeout)
+                        epollDescriptor, descriptors.baseAddress!, flags.baseAddress!, Int32(descriptors.count), timeout
+                    )
                 }
             }
             var running: Int32 = 0
