@@ -32,6 +32,15 @@ enum ConnectionEnding: Sendable, Hashable {
         }
     }
 
+    /// The same ending, its error carrying the body of the answer that caused it.
+    func withResponseBody(_ body: [UInt8]?) -> ConnectionEnding {
+        switch self {
+        case .failure(let error, let retryAfter): .failure(error.withResponseBody(body), retryAfter: retryAfter)
+        case .fatal(let error): .fatal(error.withResponseBody(body))
+        default: self
+        }
+    }
+
     /// The public form.
     var reason: DisconnectReason {
         switch self {

@@ -38,7 +38,10 @@ extension EventSource {
         /// fields cannot hold a connection either.
         public var idleTimeout: Duration?
 
-        /// How long establishing a connection (DNS, TCP, TLS) may take. Default: 30 s.
+        /// How long establishing a connection (DNS, TCP, TLS) and receiving the response head
+        /// may take; an attempt that takes longer fails with
+        /// ``EventSourceError/Code/responseTimeout(_:)`` (or a transport error while connecting)
+        /// and is retried. Default: 30 s.
         public var connectTimeout: Duration
 
         /// Certificate verification and client certificates. Default: verify against the system's CAs.
@@ -66,6 +69,11 @@ extension EventSource {
         /// The `User-Agent` header. Default: `swift-sse` with the libcurl version.
         public var userAgent: String
 
+        /// Whether each ``ResponseHead`` carries the request head exactly as libcurl sent it
+        /// (``ResponseHead/sentRequest``), for diagnostics such as `sse-listen -v`. It costs a
+        /// libcurl debug callback per transfer event, so it is off by default. Default: `false`.
+        public var recordsSentRequests: Bool
+
         /// Creates a configuration; see each property for its default.
         public init(
             method: String = "GET",
@@ -82,7 +90,8 @@ extension EventSource {
             maximumRedirects: Int = 10,
             maximumEventSize: Int = 16 * 1024 * 1024,
             maximumBufferedBytes: Int = 1 << 20,
-            userAgent: String = EventSource.defaultUserAgent
+            userAgent: String = EventSource.defaultUserAgent,
+            recordsSentRequests: Bool = false
         ) {
             self.method = method
             self.headers = headers
@@ -99,6 +108,7 @@ extension EventSource {
             self.maximumEventSize = maximumEventSize
             self.maximumBufferedBytes = maximumBufferedBytes
             self.userAgent = userAgent
+            self.recordsSentRequests = recordsSentRequests
         }
 
         /// The defaults.

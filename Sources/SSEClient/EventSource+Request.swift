@@ -82,7 +82,8 @@ extension TransferRequest {
             acceptsCompression: configuration.acceptsCompression,
             maximumRedirects: configuration.maximumRedirects,
             userAgent: configuration.userAgent,
-            idleTimeout: configuration.idleTimeout
+            idleTimeout: configuration.idleTimeout,
+            recordsSentRequest: configuration.recordsSentRequests
         )
     }
 }

@@ -214,9 +214,12 @@ extension EventSource {
             return .accepted(wake: takeWaiter())
         }
 
-        /// The transfer ended as libcurl saw it (`ending`, already mapped): its end is queued
-        /// behind its bytes for the consumer to settle.
-        mutating func transferCompleted(_ transfer: Transfer, as ending: ConnectionEnding, at now: UInt64) -> Waiter? {
+        /// The transfer ended as libcurl saw it (`ending`, already mapped), with the start of
+        /// an error's body if one was collected: its end is queued behind its bytes for the
+        /// consumer to settle.
+        mutating func transferCompleted(
+            _ transfer: Transfer, as ending: ConnectionEnding, responseBody: [UInt8]? = nil, at now: UInt64
+        ) -> Waiter? {
             guard case .running(let running) = connection, running.transfer === transfer else { return nil }
             guard !isClosed else {
                 connection = .done
@@ -224,7 +227,8 @@ extension EventSource {
             }
             let openDuration = running.openedAt.map { Duration.nanoseconds(Int64(bitPattern: now &- $0)) } ?? .zero
             connection = .ended(attempt: running.attempt)
-            queue.append(.ended(running.stop ?? ending, openDuration: openDuration))
+            let ending = (running.stop ?? ending).withResponseBody(responseBody)
+            queue.append(.ended(ending, openDuration: openDuration))
             return takeWaiter()
         }
 

@@ -40,10 +40,52 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
     /// The URL of the request that failed.
     public let url: String
 
+    /// The head of the answer that caused the error (a status that is not retried or is, a
+    /// wrong `Content-Type`), if there was one.
+    public let response: ResponseHead?
+
+    /// The start of that answer's body: its only explanation, often (`{"error": {"message": …}}`
+    /// from a model API, an HTML page from a proxy). At most 4 KiB, read for at most a second
+    /// after the head; `nil` when there was no answer or it had no body.
+    public let responseBody: [UInt8]?
+
     /// Creates an error.
-    public init(_ code: Code, url: String) {
+    public init(_ code: Code, url: String, response: ResponseHead? = nil, responseBody: [UInt8]? = nil) {
         self.code = code
         self.url = url
+        self.response = response
+        self.responseBody = responseBody
+    }
+
+    /// The same error with the body of its answer.
+    func withResponseBody(_ body: [UInt8]?) -> EventSourceError {
+        guard let body, !body.isEmpty else { return self }
+        return EventSourceError(code, url: url, response: response, responseBody: body)
+    }
+
+    /// The start of ``responseBody`` as one line for a message: control characters and line
+    /// breaks escaped, invalid UTF-8 replaced, cut at `limit` characters with "…"; `nil`
+    /// without a body.
+    package func responseBodyExcerpt(limit: Int = 200) -> String? {
+        guard let responseBody, !responseBody.isEmpty else { return nil }
+        var excerpt = ""
+        var count = 0
+        for scalar in String(decoding: responseBody, as: UTF8.self).unicodeScalars {
+            if count >= limit {
+                excerpt += "…"
+                break
+            }
+            switch scalar {
+            case "\n": excerpt += "\\n"
+            case "\r": excerpt += "\\r"
+            case "\t": excerpt += "\\t"
+            case _ where scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value):
+                excerpt += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: excerpt.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return excerpt
     }
 
     /// Whether reconnecting after this error may succeed (network trouble, timeouts) rather than
@@ -56,8 +98,14 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 
-    /// A sentence saying what came back and what happens next.
+    /// A sentence saying what came back and what happens next, with the start of the answer's
+    /// body when it had one.
     public var description: String {
+        guard let excerpt = responseBodyExcerpt() else { return sentence }
+        return sentence + ": " + excerpt
+    }
+
+    private var sentence: String {
         switch code {
         case .unexpectedStatus(let status):
             "server answered \(status) \(ResponseHead.reasonPhrase(for: status)) for \(url)"

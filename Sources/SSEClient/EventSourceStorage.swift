@@ -213,7 +213,11 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
 
     // MARK: CurlTransferDelegate (I/O thread)
 
-    func transfer(_ transfer: CurlTransfer, didReceiveHead head: ResponseHead) -> Bool {
+    /// How much of an error's body is kept, and for how long it is read after the head.
+    static let errorBodyLimit = 4096
+    static let errorBodyTimeout = Duration.seconds(1)
+
+    func transfer(_ transfer: CurlTransfer, didReceiveHead head: ResponseHead) -> HeadDisposition {
         let disposition =
             hooks.classifyResponse?(head)
             ?? ResponseClassifier.classify(head, requestURL: url, now: Self.unixTime())
@@ -221,20 +225,23 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         switch disposition {
         case .open:
             let wake = core.withLock { $0.machine.responseOpened(head, transfer: transfer, at: CurlDriver.now()) }
-            guard let wake else { return false }
+            guard let wake else { return .stop }
             logger.debug("open", metadata: ["url": "\(url)", "status": "\(head.status)"])
             states.yield(.open(head))
             wake?.resume()
-            return true
+            return .stream
         case .finish:
-            ending = .finishedByServer(status: head.status)
+            core.withLock { $0.machine.stopRequested(.finishedByServer(status: head.status), transfer: transfer) }
+            return .stop
         case .retry(let after):
-            ending = .failure(EventSourceError(.unexpectedStatus(head.status), url: url), retryAfter: after)
+            let error = EventSourceError(.unexpectedStatus(head.status), url: url, response: head)
+            ending = .failure(error, retryAfter: after)
         case .fail(let error):
-            ending = .fatal(error)
+            ending = .fatal(EventSourceError(error.code, url: error.url, response: head))
         }
         core.withLock { $0.machine.stopRequested(ending, transfer: transfer) }
-        return false
+        // The body of an error is often its only explanation.
+        return .collect(limit: Self.errorBodyLimit, timeout: Self.errorBodyTimeout)
     }
 
     func transfer(_ transfer: CurlTransfer, didReceiveBody bytes: UnsafeRawBufferPointer) -> BodyDisposition {
@@ -252,7 +259,10 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     func transfer(_ transfer: CurlTransfer, didComplete completion: TransferCompletion) {
         let ending = ConnectionEnding(
             completion, url: url, idleTimeout: configuration.idleTimeout, headTimeout: configuration.connectTimeout)
-        let wake = core.withLock { $0.machine.transferCompleted(transfer, as: ending, at: CurlDriver.now()) }
+        let body = transfer.collectedBody
+        let wake = core.withLock {
+            $0.machine.transferCompleted(transfer, as: ending, responseBody: body, at: CurlDriver.now())
+        }
         wake?.resume()
     }
 

@@ -6,12 +6,55 @@ public struct ResponseHead: Sendable, Hashable {
     public var headers: [HTTPHeader]
     /// The URL that answered, after any redirects.
     public var url: String
+    /// The protocol version of the response: `HTTP/1.0`, `HTTP/1.1`, `HTTP/2` or `HTTP/3`
+    /// (empty when unknown).
+    public var httpVersion: String
+    /// The request head exactly as libcurl sent it for this response (after redirects), when
+    /// ``EventSource/Configuration/recordsSentRequests`` asks for it; `nil` otherwise.
+    public var sentRequest: SentRequestHead?
 
     /// Creates a response head.
-    public init(status: Int, headers: [HTTPHeader], url: String) {
+    public init(
+        status: Int,
+        headers: [HTTPHeader],
+        url: String,
+        httpVersion: String = "",
+        sentRequest: SentRequestHead? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.url = url
+        self.httpVersion = httpVersion
+        self.sentRequest = sentRequest
+    }
+}
+
+/// A request head as it went on the wire: what libcurl added (`Host`, `User-Agent`,
+/// `Accept-Encoding`, credentials from the URL) included. Values are as sent, secrets too:
+/// redact before showing them.
+public struct SentRequestHead: Sendable, Hashable {
+    /// The request line, such as `GET /events HTTP/1.1` (for HTTP/2, libcurl's rendering of
+    /// the pseudo-headers as such a line).
+    public var line: String
+    /// The header fields, in the order sent.
+    public var headers: [HTTPHeader]
+
+    /// Creates a request head.
+    public init(line: String, headers: [HTTPHeader]) {
+        self.line = line
+        self.headers = headers
+    }
+
+    /// Parses the text libcurl reports for an outgoing head: a request line, header lines, a
+    /// blank line, with CRLF or LF endings.
+    init(text: String) {
+        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\r\n" || $0 == "\n" })
+            .map(String.init)
+        line = lines.isEmpty ? "" : lines.removeFirst()
+        headers = lines.compactMap { field in
+            guard let colon = field.firstIndex(of: ":") else { return nil }
+            return HTTPHeader(String(field[..<colon]), field[field.index(after: colon)...].trimmingASCIISpaces())
+        }
     }
 }
 

@@ -186,6 +186,15 @@ final class CurlDriver: Sendable {
                 var nearest = now &+ 1_000_000_000
                 for transfer in Array(transfers.values) {
                     guard let handle = transfer.handle else { continue }
+                    if let deadline = transfer.collectDeadline {
+                        // Collecting an error's body: it ends by its own deadline.
+                        if now >= deadline {
+                            finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .aborted)
+                        } else {
+                            nearest = min(nearest, deadline)
+                        }
+                        continue
+                    }
                     if !transfer.headDelivered {
                         // Until the head is complete, the connect timeout bounds the attempt.
                         let elapsed = now &- transfer.startedAt

@@ -13,6 +13,8 @@ struct TransferRequest: Sendable {
     var maximumRedirects: Int
     var userAgent: String
     var idleTimeout: Duration?
+    /// Whether to keep the request head as sent (a libcurl debug callback).
+    var recordsSentRequest = false
 }
 
 /// How a transfer ended, as seen from libcurl: plain values, interpreted by the source.
@@ -50,13 +52,25 @@ struct TransferFailure: Sendable, Hashable {
 
 /// Receives a transfer's events, always on the I/O thread.
 protocol CurlTransferDelegate: AnyObject, Sendable {
-    /// The final response head (after redirects). Return `false` to abort the transfer.
-    func transfer(_ transfer: CurlTransfer, didReceiveHead head: ResponseHead) -> Bool
+    /// The final response head (after redirects): whether to stream the body, collect the
+    /// start of it (an error's explanation), or stop.
+    func transfer(_ transfer: CurlTransfer, didReceiveHead head: ResponseHead) -> HeadDisposition
     /// Body bytes. Return `.pause` to leave them unconsumed (libcurl delivers them again after
     /// ``CurlDriver/resume(_:)``), `.abort` to stop the transfer.
     func transfer(_ transfer: CurlTransfer, didReceiveBody bytes: UnsafeRawBufferPointer) -> BodyDisposition
     /// The transfer ended; the easy handle has been released.
     func transfer(_ transfer: CurlTransfer, didComplete completion: TransferCompletion)
+}
+
+/// What a delegate wants of a response's body.
+enum HeadDisposition {
+    /// Hand it over as it comes.
+    case stream
+    /// Keep up to `limit` bytes of it (``CurlTransfer/collectedBody``), for at most `timeout`,
+    /// then end the transfer.
+    case collect(limit: Int, timeout: Duration)
+    /// Stop now.
+    case stop
 }
 
 /// What a delegate did with body bytes.
@@ -96,6 +110,14 @@ final class CurlTransfer: @unchecked Sendable {
     var lastActivity: UInt64 = 0
     /// Paused because the consumer is behind; the idle timer does not run meanwhile.
     var isPaused = false
+    /// The start of a body kept instead of streamed (``HeadDisposition/collect(limit:timeout:)``).
+    private(set) var collectedBody: [UInt8]?
+    private var collectLimit = 0
+    /// When collecting must end, on the I/O thread's monotonic clock.
+    private(set) var collectDeadline: UInt64?
+    private let recordsSentRequest: Bool
+    /// The last request head libcurl sent (with redirects, the one the final answer is to).
+    private var sentRequest: String?
 
     /// Creates and configures the easy handle.
     init(request: TransferRequest, delegate: any CurlTransferDelegate) throws(EventSourceError) {
@@ -107,6 +129,7 @@ final class CurlTransfer: @unchecked Sendable {
         }
         self.headTimeoutNanoseconds = UInt64(max(1, Duration.milliseconds(of: request.connectTimeout))) * 1_000_000
         self.followsRedirects = request.maximumRedirects > 0
+        self.recordsSentRequest = request.recordsSentRequest
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         guard let handle = curl_easy_init() else {
@@ -234,6 +257,10 @@ final class CurlTransfer: @unchecked Sendable {
         try check(sse_curl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback), "callback")
         try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context), "callback")
         try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context), "callback")
+        if recordsSentRequest {
+            try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_DEBUGDATA, context), "callback")
+            try check(sse_curl_easy_setopt_debug_callback(handle, curlDebugCallback), "callback")
+        }
     }
 
     // MARK: Callbacks (I/O thread)
@@ -262,15 +289,47 @@ final class CurlTransfer: @unchecked Sendable {
         headDelivered = true
         lastActivity = CurlDriver.now()
         var effectiveURL: UnsafeMutablePointer<CChar>?
-        if let handle { _ = sse_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effectiveURL) }
+        var version = 0
+        if let handle {
+            _ = sse_curl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &effectiveURL)
+            _ = sse_curl_easy_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
+        }
         let head = ResponseHead(
             status: status,
             headers: headParser.takeHeaders(),
-            url: effectiveURL.map { String(cString: $0) } ?? requestURL
+            url: effectiveURL.map { String(cString: $0) } ?? requestURL,
+            httpVersion: Self.versionName(version),
+            sentRequest: sentRequest.map(SentRequestHead.init(text:))
         )
-        if delegate.transfer(self, didReceiveHead: head) { return true }
-        abortedByCallback = true
-        return false
+        switch delegate.transfer(self, didReceiveHead: head) {
+        case .stream:
+            return true
+        case .collect(let limit, let timeout):
+            collectedBody = []
+            collectLimit = max(0, limit)
+            collectDeadline = lastActivity &+ UInt64(Duration.milliseconds(of: timeout)) * 1_000_000
+            return true
+        case .stop:
+            abortedByCallback = true
+            return false
+        }
+    }
+
+    /// CURLINFO_HTTP_VERSION's values as the status line spells them.
+    private static func versionName(_ version: Int) -> String {
+        switch version {
+        case CURL_HTTP_VERSION_1_0: "HTTP/1.0"
+        case CURL_HTTP_VERSION_1_1: "HTTP/1.1"
+        case CURL_HTTP_VERSION_2_0: "HTTP/2"
+        case CURL_HTTP_VERSION_3: "HTTP/3"
+        default: ""
+        }
+    }
+
+    fileprivate func didSendHead(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        // libcurl reports a head in one piece per request; a redirect's new request replaces it.
+        sentRequest = text
     }
 
     fileprivate func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
@@ -279,6 +338,13 @@ final class CurlTransfer: @unchecked Sendable {
             var status = 0
             _ = sse_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             guard deliverHead(status: status) else { return 0 }
+        }
+        if collectedBody != nil {
+            collectedBody!.append(contentsOf: bytes.prefix(collectLimit - collectedBody!.count))
+            if collectedBody!.count < collectLimit { return bytes.count }
+            // Enough of it: the transfer ends as its delegate decided at the head.
+            abortedByCallback = true
+            return 0
         }
         switch delegate.transfer(self, didReceiveBody: bytes) {
         case .consumed:
@@ -306,6 +372,13 @@ private let curlHeaderCallback: sse_curl_data_callback = { data, size, count, co
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
     return transfer.didReceiveHeaderLine(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+}
+
+private let curlDebugCallback: sse_curl_debug_callback = { _, type, data, size, context in
+    guard let context, type == Int32(CURLINFO_HEADER_OUT.rawValue) else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    transfer.didSendHead(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
 }
 
 private let curlWriteCallback: sse_curl_data_callback = { data, size, count, context in
