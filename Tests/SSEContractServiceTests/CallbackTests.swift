@@ -1,4 +1,5 @@
 import SSETestServer
+import SSETestSupport
 import Testing
 
 @testable import SSEContractService
@@ -50,7 +51,7 @@ struct CallbackTests {
             let location = try await fixture.createStream(
                 fixture.streams.url(for: .status(status)), name: "s", extra: ["initialDelayMs": 0])
             let instance = try fixture.instance(location)
-            try await withTimeout(.seconds(5), "the stream to end") { await instance.waitUntilFinished() }
+            try await withTimeout("the stream to end") { await instance.waitUntilFinished() }
             let callbacks = fixture.receiver.callbacks("s")
             #expect(callbacks.map(\.kind) == ["error"])
             #expect(callbacks.first?.error?.contains("\(status)") == true)
@@ -76,7 +77,7 @@ struct CallbackTests {
             let location = try await fixture.createStream(
                 fixture.streams.url(for: .status(204)), name: "s", extra: ["initialDelayMs": 0])
             let instance = try fixture.instance(location)
-            try await withTimeout(.seconds(5), "the stream to end") { await instance.waitUntilFinished() }
+            try await withTimeout("the stream to end") { await instance.waitUntilFinished() }
             #expect(fixture.streams.requests.count == 1)
             #expect(fixture.receiver.callbacks("s").isEmpty)
         }
