@@ -66,8 +66,9 @@ struct HostileServerTests {
             }
             #expect(attempts == 3)
             #expect(last.contains("idle timeout"))
-            // Three idle timeouts of 100 ms: at least 300 ms, and bounded (generously, for a loaded machine).
-            #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(10))
+            // Three idle timeouts of 100 ms: at least 300 ms. (That it ends at all is bounded by
+            // collectUntilEnd; how soon on a loaded machine is not this test's business.)
+            #expect(elapsed >= .milliseconds(300))
         }
     }
 
