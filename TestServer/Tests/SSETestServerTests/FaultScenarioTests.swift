@@ -280,8 +280,9 @@ struct FaultScenarioTests {
             let scenario = Scenario.numbered(count: 2).tinyWrites(size: 1, delay: .milliseconds(2))
                 .framing(.connectionClose)
             let response = try await RawHTTPClient.exchange(port: server.port, .get(target(server, scenario)))
+            // How many reads the bytes took depends on how busy the client is (a starved one reads
+            // them all at once); that each byte is its own write is what tinyChunks shows, by framing.
             #expect(response.wireBody == Array(numberedText(1...2).utf8))
-            #expect(response.reads > 1)
         }
     }
 
