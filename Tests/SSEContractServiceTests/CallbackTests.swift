@@ -141,7 +141,8 @@ struct CallbackTests {
             _ = try await fixture.createStream(
                 fixture.streams.url(for: Scenario.raw("data: hi\n\n").ending(with: .hang)),
                 name: "s",
-                extra: ["readTimeoutMs": 300, "initialDelayMs": 0])
+                // Long enough for the first event to arrive on a loaded machine before it fires.
+                extra: ["readTimeoutMs": 2000, "initialDelayMs": 0])
             let callbacks = try await fixture.receiver.waitForCallbacks("s", count: 3)
             #expect(callbacks.prefix(3).map(\.kind) == ["event", "error", "event"])
             #expect(callbacks[1].error?.contains("idle timeout") == true)
