@@ -4,7 +4,7 @@ SWIFT ?= swift
 SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/parser-fuzzer
 
-.PHONY: test deps build fuzz fuzz-response soak bench bench-client format lint
+.PHONY: test test-repeat deps build fuzz fuzz-response soak bench bench-client format lint
 
 ## make test: install what is missing, build, and run every test.
 test: deps
@@ -12,6 +12,23 @@ test: deps
 	$(SWIFT) test --skip-build --skip ChaosSoak
 	@# The soak loads both cores for 20 s: run it on its own so it cannot skew the timing tests.
 	$(SWIFT) test --skip-build --filter ChaosSoak
+
+## make test-repeat N=10: build once, then run the whole suite (as make test does) N times in a
+## row; stops at the first failing run, keeps each run's log in .build/test-repeat/, and prints
+## one line per run and a summary. Exits non-zero when any run failed.
+N ?= 10
+test-repeat: deps
+	$(SWIFT) build --build-tests
+	@mkdir -p .build/test-repeat; passed=0; failed=0; \
+	for run in $$(seq 1 $(N)); do \
+		log=.build/test-repeat/run-$$run.log; start=$$(date +%s); \
+		if { $(SWIFT) test --skip-build --skip ChaosSoak && $(SWIFT) test --skip-build --filter ChaosSoak; } >$$log 2>&1; \
+		then passed=$$((passed + 1)); echo "run $$run/$(N): passed in $$(( $$(date +%s) - start )) s"; \
+		else failed=$$((failed + 1)); echo "run $$run/$(N): FAILED in $$(( $$(date +%s) - start )) s; log: $$log"; \
+			grep -E '✘|error:|Fatal' $$log | head -40; break; fi; \
+	done; \
+	echo "test-repeat: $$passed passed, $$failed failed, of $(N) runs"; \
+	[ $$failed -eq 0 ] && [ $$passed -eq $(N) ]
 
 ## make deps: system packages a fresh Debian machine lacks (needs root or sudo).
 deps:

@@ -43,7 +43,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SSEClientTests",
-            dependencies: ["SSEClient", "SSEParser", "SSETestServer"]
+            dependencies: ["SSEClient", "SSEParser", "SSETestServer", "SSETestSupport"]
         ),
 
         // sse-listen: the terminal consumer. The core is a library so tests can reach its parts.
@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "sse-listen", dependencies: ["SSEListenCore"]),
         .testTarget(
             name: "SSEListenTests",
-            dependencies: ["SSEListenCore", "SSEClient", "SSEParser", "SSETestServer"]
+            dependencies: ["SSEListenCore", "SSEClient", "SSEParser", "SSETestServer", "SSETestSupport"]
         ),
 
         // The test service that lets the public SSE contract-test suite drive the client.
@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(name: "sse-contract-service", dependencies: ["SSEContractService"]),
         .testTarget(
             name: "SSEContractServiceTests",
-            dependencies: ["SSEContractService", "SSEClient", "SSETestServer"]
+            dependencies: ["SSEContractService", "SSEClient", "SSETestServer", "SSETestSupport"]
         ),
 
         // The SSE test server with scripted faults (TestServer/): a library for tests and an executable for people.
@@ -98,11 +98,23 @@ let package = Package(
             name: "SSETestServerTests",
             dependencies: [
                 "SSETestServer",
+                "SSETestSupport",
                 "SSEParser",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "TestServer/Tests/SSETestServerTests"
+        ),
+
+        // What the test targets share: bounded waits, child processes, a raw HTTP client. A plain
+        // target that only test targets use, so it is in no product.
+        .target(
+            name: "SSETestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/SSETestSupport"
         ),
     ]
 )

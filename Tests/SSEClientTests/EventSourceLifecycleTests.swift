@@ -2,6 +2,7 @@ import Logging
 import SSEClient
 import SSEParser
 import SSETestServer
+import SSETestSupport
 import Synchronization
 import Testing
 
@@ -38,17 +39,6 @@ func establishedConnections(toPort port: Int) -> Int {
     return count
 }
 
-/// Polls `condition` every 2 ms until it holds; returns how long that took, or `nil` after `timeout`.
-func timeUntil(_ timeout: Duration = .seconds(2), _ condition: () -> Bool) async -> Duration? {
-    let clock = ContinuousClock()
-    let start = clock.now
-    while clock.now - start < timeout {
-        if condition() { return clock.now - start }
-        try? await Task.sleep(for: .milliseconds(2))
-    }
-    return condition() ? clock.now - start : nil
-}
-
 private func makeSource(
     _ url: String,
     _ configuration: EventSource.Configuration = .testing(),
@@ -66,60 +56,48 @@ private func makeSource(
 
 @Suite("EventSource lifecycle", .timeLimit(.minutes(1)))
 struct EventSourceLifecycleTests {
-    /// The median of five measurements, so one scheduling hiccup on a loaded machine (tests run in
-    /// parallel on two cores) does not decide the result, while a systematically slow abort does.
-    private func medianOfFive(_ measure: () async throws -> Duration) async throws -> Duration {
-        var samples: [Duration] = []
-        for _ in 0..<5 {
-            samples.append(try await measure())
-        }
-        return samples.sorted()[2]
-    }
+    // How fast close() and cancellation let go of a connection is a figure for a benchmark; these
+    // tests hold that they do it at all, on a connection that is silent for longer than the bound
+    // (no byte, and no idle timeout, would end it otherwise).
 
-    @Test("close() aborts the transfer within 100 ms and nothing reconnects")
-    func closeIsPrompt() async throws {
+    @Test("close() aborts a silent transfer, ends the sequence, and nothing reconnects")
+    func closeAborts() async throws {
         try await TestServer.withRunning { server in
-            let median = try await medianOfFive {
-                let before = server.requests.count
-                let source = EventSource(
-                    url: server.url(for: .numbered(interval: .milliseconds(20))), configuration: .testing())
-                var iterator = source.events.makeAsyncIterator()
-                _ = try await iterator.next()
-                let connection = try #require(server.requests.last?.connection)
-                let closedAt = ContinuousClock.now
-                source.close()
-                // Measured where the connection ends, on the server's event loop.
-                let serverSawClose = try await server.waitForClose(ofConnection: connection, timeout: .seconds(5))
-                let afterClose = try await iterator.next()
-                #expect(afterClose == nil, "after close: \(String(describing: afterClose))")
-                try await Task.sleep(for: .milliseconds(30))
-                #expect(server.requests.count == before + 1, "nothing reconnects after close()")
-                return serverSawClose - closedAt
-            }
-            #expect(median < .milliseconds(100), "closed after \(median)")
+            let source = EventSource(
+                url: server.url(for: Scenario.numbered(count: 1).ending(with: .hang)),
+                configuration: .testing { $0.idleTimeout = .seconds(300) }
+            )
+            var iterator = source.events.makeAsyncIterator()
+            #expect(try await iterator.next()?.id == "1")
+            source.close()
+            _ = try await server.waitForClose(ofConnection: 1, timeout: .seconds(30))
+            let afterClose = try await iterator.next()
+            #expect(afterClose == nil, "after close: \(String(describing: afterClose))")
+            let states = try await finalStates(of: source)
+            #expect(states.last == .finished(nil))
+            #expect(connectionAttempts(states) == 1, "nothing reconnects after close(): \(states)")
+            #expect(try await requestsBeforeMarker(on: server).count == 1)
         }
     }
 
-    @Test("cancelling the consuming task closes the connection within 100 ms")
-    func cancellationIsPrompt() async throws {
+    @Test("cancelling the consuming task aborts a silent transfer, and nothing reconnects")
+    func cancellationAborts() async throws {
         try await TestServer.withRunning { server in
-            let median = try await medianOfFive {
-                let before = server.requests.count
-                let source = EventSource(
-                    url: server.url(for: .numbered(interval: .seconds(10))), configuration: .testing())
-                let consumer = Task {
-                    for try await _ in source.events {}
-                }
-                let requests = try await server.waitForRequests(count: before + 1)
-                let connection = try #require(requests.last?.connection)
-                let cancelledAt = ContinuousClock.now
-                consumer.cancel()
-                let serverSawClose = try await server.waitForClose(ofConnection: connection, timeout: .seconds(5))
-                _ = try await withTimeout(.seconds(2), "consumer to end") { try await consumer.value }
-                #expect(server.requests.count == before + 1)
-                return serverSawClose - cancelledAt
+            let source = EventSource(
+                url: server.url(for: .hangAfterHeaders),
+                configuration: .testing { $0.idleTimeout = .seconds(300) }
+            )
+            let consumer = Task {
+                for try await _ in source.events {}
             }
-            #expect(median < .milliseconds(100), "closed after \(median)")
+            let requests = try await server.waitForRequests(count: 1)
+            let connection = try #require(requests.last?.connection)
+            consumer.cancel()
+            _ = try await server.waitForClose(ofConnection: connection, timeout: .seconds(30))
+            _ = try await withTimeout("the consumer to end") { try await consumer.value }
+            let states = try await finalStates(of: source)
+            #expect(connectionAttempts(states) == 1, "nothing reconnects after cancellation: \(states)")
+            #expect(try await requestsBeforeMarker(on: server).count == 1)
         }
     }
 
@@ -128,7 +106,7 @@ struct EventSourceLifecycleTests {
         try await TestServer.withRunning { server in
             let source = EventSource(url: server.url(for: .numbered()), configuration: .testing())
             _ = try await collectEvents(source, count: 3)  // breaks after 3
-            #expect(await timeUntil { establishedConnections(toPort: server.port) == 0 } != nil)
+            try await waitUntil("no connection to the server left") { establishedConnections(toPort: server.port) == 0 }
         }
     }
 
@@ -141,17 +119,22 @@ struct EventSourceLifecycleTests {
             let source = EventSource(url: server.url(for: .numbered(count: 1)), configuration: configuration)
             var states = source.states.makeAsyncIterator()
             let consumer = Task { for try await _ in source.events {} }
-            var waiting = false
+            var seen: [ConnectionState] = []
             while let state = await states.next() {
-                if case .waitingToReconnect = state {
-                    waiting = true
-                    break
-                }
+                seen.append(state)
+                if case .waitingToReconnect = state { break }
             }
-            #expect(waiting)
+            guard case .waitingToReconnect? = seen.last else {
+                Issue.record("never waited to reconnect: \(seen)")
+                return
+            }
             source.close()
-            _ = try await withTimeout(.seconds(2), "consumer to end") { try await consumer.value }
-            #expect(server.requests.count == 1)
+            _ = try await withTimeout("the consumer to end") { try await consumer.value }
+            // The rest of the states, to the end of the sequence (bounded by the suite's time limit).
+            while let state = await states.next() { seen.append(state) }
+            #expect(seen.last == .finished(nil))
+            #expect(connectionAttempts(seen) == 1, "\(seen)")
+            #expect(try await requestsBeforeMarker(on: server).count == 1)
         }
     }
 
@@ -166,8 +149,8 @@ struct EventSourceLifecycleTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(await timeUntil { establishedConnections(toPort: server.port) == 0 } != nil)
-            #expect(await timeUntil { !driver.threadStatus.isRunning } != nil, "the I/O thread should exit when idle")
+            try await waitUntil("no connection to the server left") { establishedConnections(toPort: server.port) == 0 }
+            try await waitUntil("the I/O thread to exit when idle") { !driver.threadStatus.isRunning }
             #expect(driver.threadStatus.activeTransfers == 0)
             #expect(driver.threadStatus.started >= 1)
 
@@ -194,7 +177,7 @@ struct EventSourceLifecycleTests {
         }
     }
 
-    @Test("the idle timeout drops a silent connection and reconnects, to the millisecond")
+    @Test("the idle timeout drops a silent connection, never before it is due, and reconnects")
     func idleTimeout() async throws {
         try await TestServer.withRunning { server in
             let source = EventSource(
@@ -214,7 +197,9 @@ struct EventSourceLifecycleTests {
             for request in server.requests.prefix(2) {
                 let closedAt = try await server.waitForClose(ofConnection: request.connection)
                 let silence = closedAt - request.receivedAt
-                #expect(silence >= .milliseconds(150) && silence < .milliseconds(1000), "dropped after \(silence)")
+                // Never early; how late on a loaded machine is not this test's business (the bound
+                // catches a unit mix-up, 150 ms read as seconds).
+                #expect(silence >= .milliseconds(150) && silence < .seconds(30), "dropped after \(silence)")
             }
             #expect(source.metrics.reconnects[.idleTimeout, default: 0] >= 1)
         }
@@ -224,10 +209,10 @@ struct EventSourceLifecycleTests {
     func heartbeatsKeepAlive() async throws {
         try await TestServer.withRunning { server in
             let source = EventSource(
-                // Heartbeats every 50 ms keep a 600 ms idle timeout from firing while events are a
-                // second apart (margins wide enough for a loaded CI machine).
-                url: server.url(for: .numbered(count: 2, interval: .seconds(1)).heartbeat(every: .milliseconds(50))),
-                configuration: .testing { $0.idleTimeout = .milliseconds(600) }
+                // Heartbeats every 50 ms keep a 1.5 s idle timeout from firing while events are 2 s
+                // apart: a heartbeat would have to be 30 times late for the timer to fire.
+                url: server.url(for: .numbered(count: 2, interval: .seconds(2)).heartbeat(every: .milliseconds(50))),
+                configuration: .testing { $0.idleTimeout = .milliseconds(1500) }
             )
             var events = 0
             var comments = 0
@@ -248,21 +233,26 @@ struct EventSourceLifecycleTests {
                 url: server.url(for: .numbered(count: 20_000, payloadSize: 1000)),
                 configuration: .testing {
                     $0.maximumBufferedBytes = 16 * 1024
-                    // The stall below lasts three of them.
-                    $0.idleTimeout = .milliseconds(400)
+                    // The stall below is longer than this; reading the rest is not, by far.
+                    $0.idleTimeout = .seconds(2)
                 }
             )
             var iterator = source.events.makeAsyncIterator()
             #expect(try await iterator.next()?.id == "1")
-            // The consumer stalls for three idle timeouts.
-            try await Task.sleep(for: .milliseconds(600))
-            let bytesWhilePaused = source.metrics.bytes
-            try await Task.sleep(for: .milliseconds(600))
-            #expect(source.metrics.bytes == bytesWhilePaused, "the transfer kept reading while the consumer stalled")
-            #expect(bytesWhilePaused < 200_000, "read \(bytesWhilePaused) bytes ahead of the consumer")
-            #expect(source.metrics.pauses >= 1)
-            // The idle timer waited while the transfer was paused for the consumer.
+            // The buffer fills and the transfer pauses: the positive signal the stall needs.
+            try await waitUntil("the transfer to pause") { source.metrics.pauses >= 1 }
+            // The consumer stalls for longer than the idle timeout (the stall is the stimulus, and
+            // measured: the test does not assume the sleep was exact).
+            let stallStart = ContinuousClock.now
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(ContinuousClock.now - stallStart > .seconds(2))
+            // Had the transfer kept reading for the whole stall, it would be megabytes ahead.
+            let bytesAfterStall = source.metrics.bytes
+            #expect(bytesAfterStall < 200_000, "read \(bytesAfterStall) bytes ahead of the consumer")
+            // The idle timer waited while the transfer was paused for the consumer: the stall
+            // dropped no connection (both counted where the transfer ended, so no race with it).
             #expect(source.metrics.reconnects[.idleTimeout] == nil)
+            #expect(server.requests.count == 1)
 
             var last = 1
             // Read the rest (bounded by the suite's time limit): every event once, in order. (Not

@@ -12,8 +12,10 @@ struct EventSourceResponseTests {
             let (events, error) = try await collectUntilEnd(source)
             #expect(events.isEmpty)
             #expect(error == nil)
-            try await Task.sleep(for: .milliseconds(100))
-            #expect(server.requests.count == 1)
+            // Finished for good: one attempt reported, and the server saw that one request only.
+            let states = try await finalStates(of: source)
+            #expect(connectionAttempts(states) == 1, "\(states)")
+            #expect(try await requestsBeforeMarker(on: server).count == 1)
         }
     }
 

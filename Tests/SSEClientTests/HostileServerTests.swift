@@ -66,8 +66,9 @@ struct HostileServerTests {
             }
             #expect(attempts == 3)
             #expect(last.contains("idle timeout"))
-            // Three idle timeouts of 100 ms: at least 300 ms, and bounded (generously, for a loaded machine).
-            #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(10))
+            // Three idle timeouts of 100 ms: at least 300 ms. (That it ends at all is bounded by
+            // collectUntilEnd; how soon on a loaded machine is not this test's business.)
+            #expect(elapsed >= .milliseconds(300))
         }
     }
 
@@ -142,13 +143,15 @@ struct HostileServerTests {
     func contentLengthNeverReachedHang() async throws {
         try await TestServer.withRunning { server in
             let scenario = Scenario.numbered(count: 3).declaringContentLength(10_000_000_000).ending(with: .hang)
+            // The timer runs from the connect: it must outlast a loaded machine's wait for the head
+            // and the three events, or it fires before them.
             let source = EventSource(
                 url: server.url(for: scenario),
-                configuration: .testing { $0.idleTimeout = .milliseconds(200) }
+                configuration: .testing { $0.idleTimeout = .seconds(2) }
             )
             let (events, failure) = try await eventsUntilFirstFailure(source)
             #expect(events.map(\.id) == ["1", "2", "3"])
-            #expect(failure?.code == .idleTimeout(.milliseconds(200)))
+            #expect(failure?.code == .idleTimeout(.seconds(2)))
         }
     }
 

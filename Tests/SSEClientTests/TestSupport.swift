@@ -1,30 +1,9 @@
 import SSEClient
 import SSEParser
 import SSETestServer
+import SSETestSupport
 import Synchronization
 import Testing
-
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out: \(what)" }
-}
-
-/// Runs `body`, failing with `TimedOut` if it takes longer than `timeout`.
-func withTimeout<T: Sendable>(
-    _ timeout: Duration = .seconds(10),
-    _ what: String = "operation",
-    _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TimedOut(what: what)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
 
 /// Fast reconnects for tests: 5 ms base, 50 ms cap, no jitter.
 extension ReconnectPolicy {
@@ -44,13 +23,14 @@ extension EventSource.Configuration {
     }
 }
 
-/// Collects the first `count` events of `source` (closing it afterwards), within `timeout`.
+/// Collects the first `count` events of `source` (closing it afterwards), within `timeout` (a bound
+/// on a hang, 30 seconds by default).
 func collectEvents(
     _ source: EventSource,
     count: Int,
-    timeout: Duration = .seconds(10)
+    timeout: Duration = .seconds(30)
 ) async throws -> [ServerSentEvent] {
-    try await withTimeout(timeout, "\(count) events") {
+    try await withTimeout("\(count) events", timeout: timeout) {
         var events: [ServerSentEvent] = []
         for try await event in source.events {
             events.append(event)
@@ -60,12 +40,13 @@ func collectEvents(
     }
 }
 
-/// Collects events until the source finishes (or throws), within `timeout`.
+/// Collects events until the source finishes (or throws), within `timeout` (a bound on a hang, 30
+/// seconds by default).
 func collectUntilEnd(
     _ source: EventSource,
-    timeout: Duration = .seconds(10)
+    timeout: Duration = .seconds(30)
 ) async throws -> (events: [ServerSentEvent], error: EventSourceError?) {
-    try await withTimeout(timeout, "end of stream") {
+    try await withTimeout("end of stream", timeout: timeout) {
         var events: [ServerSentEvent] = []
         do {
             for try await event in source.events {
@@ -90,4 +71,33 @@ final class RecordedSleeps: Sendable {
             try Task.checkCancellation()
         }
     }
+}
+
+/// Every state `source` reported, once its `states` sequence has ended: the positive signal that
+/// the source is finished for good. A source reports `.connecting` before every request it makes,
+/// so the states it reported are every request it will ever make. (The bound is on a hang.)
+func finalStates(of source: EventSource, timeout: Duration = .seconds(30)) async throws -> [ConnectionState] {
+    try await withTimeout("the states sequence to end", timeout: timeout) {
+        var states: [ConnectionState] = []
+        for await state in source.states { states.append(state) }
+        return states
+    }
+}
+
+/// How many connection attempts `states` reports.
+func connectionAttempts(_ states: [ConnectionState]) -> Int {
+    states.filter { if case .connecting = $0 { true } else { false } }.count
+}
+
+/// The requests `server` recorded before a marker request made now, once the marker is recorded.
+///
+/// Once a source has finished (see ``finalStates(of:timeout:)``), a request it made would have
+/// reached the server before the marker: the marker's place in the record is the positive signal
+/// that proves no request came, with no wait for one that might.
+func requestsBeforeMarker(on server: TestServer) async throws -> [RecordedRequest] {
+    let response = try await RawHTTPClient.exchange(port: server.port, .get("/marker?count=1"))
+    #expect(response.status == 200)
+    let requests = server.requests
+    let marker = try #require(requests.lastIndex { $0.path == "/marker" })
+    return Array(requests[..<marker])
 }

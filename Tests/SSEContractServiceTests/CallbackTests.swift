@@ -1,4 +1,5 @@
 import SSETestServer
+import SSETestSupport
 import Testing
 
 @testable import SSEContractService
@@ -50,7 +51,7 @@ struct CallbackTests {
             let location = try await fixture.createStream(
                 fixture.streams.url(for: .status(status)), name: "s", extra: ["initialDelayMs": 0])
             let instance = try fixture.instance(location)
-            try await withTimeout(.seconds(5), "the stream to end") { await instance.waitUntilFinished() }
+            try await withTimeout("the stream to end") { await instance.waitUntilFinished() }
             let callbacks = fixture.receiver.callbacks("s")
             #expect(callbacks.map(\.kind) == ["error"])
             #expect(callbacks.first?.error?.contains("\(status)") == true)
@@ -76,7 +77,7 @@ struct CallbackTests {
             let location = try await fixture.createStream(
                 fixture.streams.url(for: .status(204)), name: "s", extra: ["initialDelayMs": 0])
             let instance = try fixture.instance(location)
-            try await withTimeout(.seconds(5), "the stream to end") { await instance.waitUntilFinished() }
+            try await withTimeout("the stream to end") { await instance.waitUntilFinished() }
             #expect(fixture.streams.requests.count == 1)
             #expect(fixture.receiver.callbacks("s").isEmpty)
         }
@@ -140,7 +141,8 @@ struct CallbackTests {
             _ = try await fixture.createStream(
                 fixture.streams.url(for: Scenario.raw("data: hi\n\n").ending(with: .hang)),
                 name: "s",
-                extra: ["readTimeoutMs": 300, "initialDelayMs": 0])
+                // Long enough for the first event to arrive on a loaded machine before it fires.
+                extra: ["readTimeoutMs": 2000, "initialDelayMs": 0])
             let callbacks = try await fixture.receiver.waitForCallbacks("s", count: 3)
             #expect(callbacks.prefix(3).map(\.kind) == ["event", "error", "event"])
             #expect(callbacks[1].error?.contains("idle timeout") == true)

@@ -1,5 +1,6 @@
 import Foundation
 import SSETestServer
+import SSETestSupport
 import Testing
 
 @testable import SSEContractService
@@ -94,7 +95,7 @@ struct EndpointTests {
 
             #expect(try await fixture.call("DELETE", location).status == 204)
             // The answer came after the close: the consuming task has ended and the transfer is gone.
-            try await withTimeout(.seconds(1), "the stream to finish") { await instance.waitUntilFinished() }
+            try await withTimeout("the stream to finish") { await instance.waitUntilFinished() }
             #expect(instance.source.metrics.connections == 1)
 
             #expect(try await fixture.call("DELETE", location).status == 404)
@@ -111,7 +112,9 @@ struct EndpointTests {
             let location = try await fixture.createStream(url, name: "silent")
             _ = try await fixture.receiver.waitForCallbacks("silent", count: 1)
 
-            let response = try await withTimeout(.seconds(2), "DELETE to answer") {
+            // Bounded below the service's 10 s callback timeout, which a DELETE that waited for the
+            // callback would have to run out; far above what a loaded machine needs.
+            let response = try await withTimeout("DELETE to answer", timeout: .seconds(8)) {
                 try await fixture.call("DELETE", location)
             }
             #expect(response.status == 204)
@@ -131,11 +134,11 @@ struct EndpointTests {
             try await streams.waitForSubscribers(count: 1)
 
             #expect(try await fixture.call("DELETE", "/").status == 204)
-            try await withTimeout(.seconds(5), "the service to stop") { await service.waitUntilStopped() }
-            try await withTimeout(.seconds(1), "the stream to finish") { await instance.waitUntilFinished() }
+            try await withTimeout("the service to stop") { await service.waitUntilStopped() }
+            try await withTimeout("the stream to finish") { await instance.waitUntilFinished() }
             await #expect(throws: ContractServiceError.self) { _ = try await fixture.call("GET", "/") }
             // Stopping again returns at once.
-            try await withTimeout(.seconds(1), "a second shutdown") { await service.shutdown() }
+            try await withTimeout("a second shutdown") { await service.shutdown() }
             await receiver.shutdown()
         }
     }

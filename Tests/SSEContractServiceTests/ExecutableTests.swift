@@ -1,8 +1,6 @@
 import Foundation
-import SSETestServer
+import SSETestSupport
 import Testing
-
-@testable import SSEContractService
 
 /// The `sse-contract-service` executable, built next to the test bundle.
 let executablePath: String? = {
@@ -21,45 +19,31 @@ struct ExecutableTests {
         "prints the URL it listens on, serves, logs on stderr, and exits 0 on DELETE /",
         .enabled(if: executablePath != nil))
     func runs() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executablePath!)
-        process.arguments = ["--port", "0"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        let line = try await ChildProcess.firstLine(of: output.fileHandleForReading, from: process)
+        let process = try ChildProcess(executablePath!, ["--port", "0"])
+        let line = try await process.firstLine()
         #expect(line.hasPrefix("listening on http://127.0.0.1:"))
-        let url = try #require(HTTPURL(String(line.dropFirst("listening on ".count))))
-        let client = HTTPClient()
-        let status = try await client.send(HTTPRequestMessage(method: "GET", target: "/"), to: url)
+        let port = try #require(Int(line.split(separator: ":").last ?? ""))
+        // The raw client sends each request in one write and reads to the server's close. (The
+        // service's own HTTPClient writes the request head and its end separately; a server that
+        // answers and closes in between makes the second write fail with "I/O on closed channel".)
+        let status = try await RawHTTPClient.exchange(port: port, .get("/", headers: ["Connection: close"]))
         #expect(status.status == 200)
-        #expect(status.bodyText.contains(#""name":"swift-sse""#))
-        let stop = try await client.send(HTTPRequestMessage(method: "DELETE", target: "/"), to: url)
+        #expect(String(decoding: status.wireBody, as: UTF8.self).contains(#""name":"swift-sse""#))
+        let stop = try await RawHTTPClient.exchange(port: port, .request("DELETE", "/"))
         #expect(stop.status == 204)
 
-        #expect(try await ChildProcess.exitStatus(of: process) == 0)
-        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("GET / -> 200"))
-        #expect(log.contains("stopped"))
+        let result = try await process.finish()
+        #expect(result.status == 0)
+        #expect(result.stderrText.contains("GET / -> 200"))
+        #expect(result.stderrText.contains("stopped"))
     }
 
     @Test("stops on SIGTERM with exit code 0", .enabled(if: executablePath != nil))
     func terminates() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executablePath!)
-        process.arguments = ["--port", "0", "--quiet"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        _ = try await ChildProcess.firstLine(of: output.fileHandleForReading, from: process)
-        process.terminate()
-        #expect(try await ChildProcess.exitStatus(of: process) == 0)
+        let process = try ChildProcess(executablePath!, ["--port", "0", "--quiet"])
+        _ = try await process.firstLine()
+        process.send(SIGTERM)
+        #expect(try await process.finish().status == 0)
     }
 
     @Test(
@@ -68,12 +52,6 @@ struct ExecutableTests {
             ["--bogus"], ["--port"], ["--port", "70000"], ["--port", "x"],
         ])
     func badArguments(arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executablePath!)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        #expect(try await ChildProcess.exitStatus(of: process) == 1)
+        #expect(try await ChildProcess.run(executablePath!, arguments).status == 1)
     }
 }

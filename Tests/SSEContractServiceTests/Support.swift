@@ -1,5 +1,6 @@
 import Foundation
 import SSETestServer
+import SSETestSupport
 import Synchronization
 import Testing
 
@@ -28,29 +29,6 @@ struct ReceivedCallback: Sendable, Hashable, Decodable {
 
     static func event(_ data: String, type: String = "message", id: String = "") -> Event {
         Event(type: type, data: data, id: id)
-    }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Runs `body`, failing with ``TimedOut`` after `timeout`.
-func withTimeout<T: Sendable>(
-    _ timeout: Duration = .seconds(10),
-    _ what: String,
-    _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let value = try await group.next() ?? nil else { throw TimedOut(what: what) }
-        return value
     }
 }
 
@@ -121,18 +99,13 @@ final class CallbackReceiver: Sendable {
     }
 
     /// Waits until at least `count` callbacks arrived for `name`; returns them in arrival order.
-    func waitForCallbacks(_ name: String, count: Int, timeout: Duration = .seconds(10)) async throws
+    func waitForCallbacks(_ name: String, count: Int, timeout: Duration = .seconds(30)) async throws
         -> [ReceivedCallback]
     {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let callbacks = callbacks(name)
-            if callbacks.count >= count { return callbacks }
-            guard ContinuousClock.now < deadline else {
-                throw TimedOut(what: "\(count) callbacks for \(name); got \(callbacks)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        try await waitUntil("\(count) callbacks for \(name); got \(callbacks(name))", timeout: timeout) {
+            callbacks(name).count >= count
         }
+        return callbacks(name)
     }
 
     func shutdown() async {

@@ -48,7 +48,9 @@ struct ExitStatusEndToEndTests {
             #expect(streaming.ids.count >= 2)
             #expect(streaming.ids == (1...streaming.ids.count).map(String.init))
             #expect(streaming.stderr.contains("the --timeout of 1 s is up; done"))
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // Not before the timeout was up; how long after it, on a loaded machine, is not this
+            // test's business (finish() bounds a hang).
+            #expect(ContinuousClock.now - start >= .seconds(1))
 
             let silent = try await ListenProcess.run([server.url(for: .hangBeforeHeaders), "--timeout", "0.3"])
             #expect(silent.status == 0)
@@ -216,7 +218,7 @@ struct ExitStatusEndToEndTests {
             ])
             try await process.waitForStdoutLines(5)
             process.send(number)
-            let result = try await process.finish(timeout: .seconds(10))
+            let result = try await process.finish()
             #expect(result.status == 128 + number)
             let ids = result.ids
             #expect(ids.count >= 5)

@@ -1,4 +1,5 @@
 import Foundation
+import SSETestSupport
 import Synchronization
 import Testing
 
@@ -58,10 +59,7 @@ final class ListenProcess: Sendable {
         return "sse-listen-binary-not-found-next-to-\(executable)"
     }
 
-    private let process: Process
-    private let stdoutReader = PipeReader()
-    private let stderrReader = PipeReader()
-    private let exit = ExitWatch()
+    private let child: ChildProcess
 
     /// Starts `sse-listen arguments…` with `environment` added to a copy of this process's
     /// (minus `NO_COLOR`, unless given), writing `stdin` to its standard input and closing it.
@@ -71,111 +69,56 @@ final class ListenProcess: Sendable {
         stdin: [UInt8]? = nil,
         shell script: String? = nil
     ) throws {
-        process = Process()
-        if let script {
-            // `bash -c SCRIPT bash BINARY ARGUMENTS…`: the script runs the binary as "$@".
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", script, "bash", Self.binary] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = arguments
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw HarnessError("sse-listen not built: \(Self.binary) (run swift build --build-tests)")
         }
         var variables = ProcessInfo.processInfo.environment
         variables["NO_COLOR"] = nil
         variables.merge(environment) { $1 }
-        process.environment = variables
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        let stdinPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = stdinPipe
-        process.terminationHandler = { [exit] _ in exit.markExited() }
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw HarnessError("sse-listen not built: \(Self.binary) (run swift build --build-tests)")
+        if let script {
+            // `bash -c SCRIPT bash BINARY ARGUMENTS…`: the script runs the binary as "$@".
+            child = try ChildProcess(
+                "/bin/bash", ["-c", script, "bash", Self.binary] + arguments, environment: variables, stdin: stdin)
+        } else {
+            child = try ChildProcess(Self.binary, arguments, environment: variables, stdin: stdin)
         }
-        try process.run()
-        stdoutReader.start(stdoutPipe.fileHandleForReading)
-        stderrReader.start(stderrPipe.fileHandleForReading)
-        let input = stdinPipe.fileHandleForWriting
-        if let stdin { input.write(Data(stdin)) }
-        try? input.close()
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { child.pid }
 
     /// Standard output so far.
-    var stdoutSoFar: String { String(decoding: stdoutReader.bytes, as: UTF8.self) }
+    var stdoutSoFar: String { String(decoding: child.stdout, as: UTF8.self) }
 
     /// Standard error so far.
-    var stderrSoFar: String { String(decoding: stderrReader.bytes, as: UTF8.self) }
+    var stderrSoFar: String { String(decoding: child.stderr, as: UTF8.self) }
 
-    /// Waits until standard output has at least `count` lines.
-    func waitForStdoutLines(_ count: Int, timeout: Duration = .seconds(10)) async throws {
-        try await poll(timeout, "\(count) lines on stdout") {
-            self.stdoutSoFar.split(separator: "\n").count >= count
+    /// Waits until standard output has at least `count` lines (30 seconds at most).
+    func waitForStdoutLines(_ count: Int, timeout: Duration = .seconds(30)) async throws {
+        try await child.waitForOutput("\(count) lines on stdout", timeout: timeout) { stdout, _ in
+            stdout.split(separator: UInt8(ascii: "\n")).count >= count
         }
     }
 
-    /// Waits until standard error contains `text`.
-    func waitForStderr(containing text: String, timeout: Duration = .seconds(10)) async throws {
-        try await poll(timeout, "'\(text)' on stderr") { self.stderrSoFar.contains(text) }
-    }
-
-    private func poll(_ timeout: Duration, _ what: String, _ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            // Once both pipes are closed nothing more can arrive.
-            let outputEnded = stdoutReader.isDone && stderrReader.isDone
-            if outputEnded || ContinuousClock.now >= deadline {
-                if outputEnded && condition() { return }
-                throw HarnessError(
-                    "no \(what) (\(outputEnded ? "output ended" : "timed out")); "
-                        + "stdout: \(stdoutSoFar.suffix(500)); stderr: \(stderrSoFar.suffix(500))"
-                )
-            }
-            try await Task.sleep(for: .milliseconds(10))
+    /// Waits until standard error contains `text` (30 seconds at most).
+    func waitForStderr(containing text: String, timeout: Duration = .seconds(30)) async throws {
+        try await child.waitForOutput("'\(text)' on stderr", timeout: timeout) { _, stderr in
+            String(decoding: stderr, as: UTF8.self).contains(text)
         }
     }
 
     func send(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        child.send(signal)
     }
 
-    /// Waits for the process to exit (killing it after `timeout`) and for both pipes to close.
-    func finish(timeout: Duration = .seconds(15)) async throws -> ListenResult {
-        let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await self.exit.wait()
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return false
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
-        }
-        if !finished {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw HarnessError(
-                "sse-listen did not exit within \(timeout); stdout: \(stdoutSoFar.suffix(500)); stderr: \(stderrSoFar.suffix(500))"
-            )
-        }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !(stdoutReader.isDone && stderrReader.isDone) {
-            // A grandchild holding the pipes open would keep them from closing.
-            guard ContinuousClock.now < deadline else { throw HarnessError("the output pipes did not close") }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        let stdoutBytes = stdoutReader.bytes
+    /// Waits for the process to exit (killing it after `timeout`: a bound on a hang, 60 seconds by
+    /// default) and for both pipes to close.
+    func finish(timeout: Duration = .seconds(60)) async throws -> ListenResult {
+        let result = try await child.finish(timeout: timeout)
         return ListenResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdoutBytes, as: UTF8.self),
-            stderr: stderrSoFar,
-            stdoutBytes: stdoutBytes
+            status: result.status,
+            stdout: result.stdoutText,
+            stderr: result.stderrText,
+            stdoutBytes: result.stdout
         )
     }
 
@@ -185,61 +128,10 @@ final class ListenProcess: Sendable {
         environment: [String: String] = [:],
         stdin: [UInt8]? = nil,
         shell script: String? = nil,
-        timeout: Duration = .seconds(15)
+        timeout: Duration = .seconds(60)
     ) async throws -> ListenResult {
         try await ListenProcess(arguments, environment: environment, stdin: stdin, shell: script)
             .finish(timeout: timeout)
-    }
-}
-
-/// Lets a task wait for a process's termination handler.
-final class ExitWatch: Sendable {
-    private let state = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-    func markExited() {
-        let waiter = state.withLock { state in
-            state.exited = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state in
-                if state.exited { return true }
-                state.waiter = continuation
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-}
-
-/// Reads a pipe to its end on a thread of its own (blocking reads), never on the test's pool.
-final class PipeReader: Sendable {
-    private let buffer = Mutex<[UInt8]>([])
-    private let done = Atomic<Bool>(false)
-
-    var bytes: [UInt8] { buffer.withLock { $0 } }
-    var isDone: Bool { done.load(ordering: .acquiring) }
-
-    func start(_ handle: FileHandle) {
-        let fd = handle.fileDescriptor
-        Thread.detachNewThread {
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    self.buffer.withLock { $0.append(contentsOf: chunk[0..<count]) }
-                } else if count == 0 || errno != EINTR {
-                    break
-                }
-            }
-            try? handle.close()
-            self.done.store(true, ordering: .releasing)
-        }
     }
 }
 

@@ -138,7 +138,7 @@ struct OutputFormatEndToEndTests {
             var scenario = Scenario.numbered(count: 1)
             scenario.ending = .hang
             let process = try ListenProcess([server.url(for: scenario), "--format", format, "-q"])
-            try await process.waitForStdoutLines(1, timeout: .seconds(5))
+            try await process.waitForStdoutLines(1)
             process.send(SIGINT)
             let result = try await process.finish()
             #expect(result.status == 130)

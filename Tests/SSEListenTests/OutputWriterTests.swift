@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SSETestSupport
 import Synchronization
 import Testing
 
@@ -125,17 +126,18 @@ struct OutputWriterTests {
         await writer.write("a\n", to: .stdout)
         try await sink.waitUntilHeld()
         await writer.write("b\n", to: .stderr)
-        let drained = Atomic<Bool>(false)
+        // What the sink had written when drain() returned proves it did not return early: both
+        // writes, though the first was still held when drain() was called.
+        let calling = Atomic<Bool>(false)
         let drainer = Task {
+            calling.store(true, ordering: .sequentiallyConsistent)
             await writer.drain()
-            drained.store(true, ordering: .sequentiallyConsistent)
+            return sink.log
         }
-        try await Task.sleep(for: .milliseconds(100))
-        let drainedEarly = drained.load(ordering: .sequentiallyConsistent)
-        #expect(!drainedEarly)
+        try await waitUntil("the drainer to call drain()") { calling.load(ordering: .sequentiallyConsistent) }
+        #expect(sink.log.isEmpty, "the first write is still held")
         sink.release()
-        await drainer.value
-        #expect(sink.log == [.stdout("a\n"), .stderr("b\n")])
+        #expect(await drainer.value == [.stdout("a\n"), .stderr("b\n")])
     }
 
     @Test("writers suspend above the high-water mark and resume once the queue is written")
@@ -146,19 +148,18 @@ struct OutputWriterTests {
         await writer.write("first\n", to: .stdout)
         try await sink.waitUntilHeld()
         let chunk = String(repeating: "x", count: 600 << 10)
-        let finished = Atomic<Int>(0)
-        let producer = Task {
-            for _ in 0..<2 {
-                await writer.write(chunk, to: .stdout)
-                finished.add(1, ordering: .sequentiallyConsistent)
-            }
+        // The first 600 KiB fit; the second brings the queue over 1 MiB: the writer must wait.
+        #expect(!writer.append(to: .stdout) { $0.append(contentsOf: chunk.utf8) })
+        #expect(writer.append(to: .stdout) { $0.append(contentsOf: chunk.utf8) })
+        // What the sink had written when the wait ended proves it waited: the queue had fallen to
+        // the low-water mark (256 KiB), so the 1.2 MiB behind the held write were out.
+        let waiter = Task {
+            await writer.waitForSpace()
+            return sink.log
         }
-        try await Task.sleep(for: .milliseconds(100))
-        // The first 600 KiB fit; the second brings the queue over 1 MiB and waits.
-        let finishedEarly = finished.load(ordering: .sequentiallyConsistent)
-        #expect(finishedEarly == 1)
+        #expect(sink.log.isEmpty, "the first write is still held")
         sink.release()
-        await producer.value
+        #expect(await waiter.value == [.stdout("first\n"), .stdout(chunk + chunk)])
         await writer.drain()
         #expect(sink.log == [.stdout("first\n"), .stdout(chunk + chunk)])
     }
@@ -264,10 +265,8 @@ final class RecordingSink: OutputSink {
     }
 
     private func poll(_ what: String, _ condition: (State) -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !state.withLock({ condition($0) }) {
-            guard ContinuousClock.now < deadline else { throw HarnessError("no \(what) within 5 s; log: \(log)") }
-            try await Task.sleep(for: .milliseconds(1))
+        try await SSETestSupport.waitUntil("\(what); log: \(log)", interval: .milliseconds(1)) {
+            state.withLock { condition($0) }
         }
     }
 }

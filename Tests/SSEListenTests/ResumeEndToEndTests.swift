@@ -172,7 +172,9 @@ struct ResumeEndToEndTests {
             try FileManager.default.moveItem(atPath: folder, toPath: folder + "-moved")
             let result = try await process.finish()
             #expect(result.status == 1)
-            #expect(result.stderrLines.last?.hasPrefix("sse-listen: error: cannot write state file '\(state)'") == true)
+            #expect(
+                result.stderrLines.last?.hasPrefix("sse-listen: error: cannot write state file '\(state)'") == true,
+                "\(result.stderr)")
         }
     }
 

@@ -188,6 +188,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 let fault = chaos.apply(to: &scenario, random: &random)
                 state.chaosRandom = random
                 state.injectedFaults[fault, default: 0] += 1
+                state.injectedFaultSequence.append(fault)
             }
         }
         if let token = scenario.bearerToken,

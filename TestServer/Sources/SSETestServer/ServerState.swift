@@ -10,6 +10,7 @@ final class ServerState: Sendable {
         case connections(Int)
         case subscribers(Int)
         case closed(connection: Int)
+        case injectedFaults(Int)
 
         func isMet(by state: State) -> Bool {
             switch self {
@@ -17,6 +18,7 @@ final class ServerState: Sendable {
             case .connections(let count): state.connectionCount >= count
             case .subscribers(let count): state.subscriberCount >= count
             case .closed(let connection): state.closedConnections[connection] != nil
+            case .injectedFaults(let count): state.injectedFaultSequence.count >= count
             }
         }
     }
@@ -31,6 +33,8 @@ final class ServerState: Sendable {
         var acceptedConnections: [Int: ContinuousClock.Instant] = [:]
         var chaosRandom: SeededRandom?
         var injectedFaults: [Chaos.Fault: Int] = [:]
+        /// Every fault drawn, in the order drawn (one per `/subscribe` request read).
+        var injectedFaultSequence: [Chaos.Fault] = []
         var routes: [String: Scenario] = [:]
         var attempts: [String: Int] = [:]
         var numberedHeads: [String: Int] = [:]

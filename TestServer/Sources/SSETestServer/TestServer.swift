@@ -267,6 +267,19 @@ public final class TestServer: Sendable {
         context.state.read(\.injectedFaults)
     }
 
+    /// Returns the faults ``Configuration/chaos`` drew, in the order drawn, once at least `count`
+    /// have been drawn.
+    ///
+    /// A fault is drawn as each `/subscribe` request is read, so a test that waits for draw `n`
+    /// before sending request `n + 1` sees each connection's fault, whatever the machine's load.
+    ///
+    /// - Throws: ``TestServerError`` with code `timedOut` after `timeout` (10 seconds by default).
+    public func waitForInjectedFaults(count: Int, timeout: Duration = .seconds(10)) async throws -> [Chaos.Fault] {
+        try await context.state.wait(
+            for: .injectedFaults(count), description: "\(count) injected faults", timeout: timeout)
+        return context.state.read(\.injectedFaultSequence)
+    }
+
     /// Sends a message to every subscriber of `/subscribe`, as `POST /publish` does.
     ///
     /// - Parameters:

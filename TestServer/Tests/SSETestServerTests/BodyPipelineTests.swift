@@ -1,4 +1,5 @@
 import Foundation
+import SSETestSupport
 import Testing
 
 @testable import SSETestServer
@@ -13,19 +14,19 @@ struct BodyPipelineTests {
     }
 
     @Test("the stored-block gzip stream decodes with the system's gzip", .enabled(if: gzipPath != nil))
-    func gzipDecodesWithGzip() throws {
+    func gzipDecodesWithGzip() async throws {
         var encoder = GzipStoredEncoder()
         var stream: [UInt8] = []
         let pieces: [[UInt8]] = [Array("id: 1\n".utf8), [], Array(repeating: 0x61, count: 70_000), Array("é\n\n".utf8)]
         for piece in pieces { stream += encoder.compress(piece) }
         stream += encoder.finish()
-        #expect(try gunzip(stream) == pieces.flatMap { $0 })
+        #expect(try await gunzip(stream) == pieces.flatMap { $0 })
     }
 
     @Test("an empty gzip stream is valid", .enabled(if: gzipPath != nil))
-    func emptyGzip() throws {
+    func emptyGzip() async throws {
         var encoder = GzipStoredEncoder()
-        #expect(try gunzip(encoder.finish()) == [])
+        #expect(try await gunzip(encoder.finish()) == [])
     }
 
     @Test("the byte limit cuts exactly, then drops everything")
@@ -123,20 +124,9 @@ struct BodyPipelineTests {
 let gzipPath = ["/usr/bin/gzip", "/bin/gzip"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
 /// Decodes `bytes` with `gzip -dc`; throws when gzip rejects them.
-func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
-    let input = FileManager.default.temporaryDirectory.appendingPathComponent("sse-test-\(UUID().uuidString).gz")
-    try Data(bytes).write(to: input)
-    defer { try? FileManager.default.removeItem(at: input) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: gzipPath!)
-    process.arguments = ["-dc", input.path]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+func gunzip(_ bytes: [UInt8]) async throws -> [UInt8] {
     struct GzipFailed: Error {}
-    guard process.terminationStatus == 0 else { throw GzipFailed() }
-    return Array(data)
+    let result = try await ChildProcess.run(gzipPath!, ["-dc"], stdin: bytes)
+    guard result.status == 0 else { throw GzipFailed() }
+    return result.stdout
 }

@@ -1,5 +1,7 @@
 import Foundation
 import SSETestServer
+import SSETestSupport
+import Synchronization
 import Testing
 
 @Suite("Faults: drops, resets, hangs, statuses, redirects, odd bodies", .timeLimit(.minutes(1)))
@@ -114,48 +116,50 @@ struct FaultScenarioTests {
 
     // MARK: Hangs
 
+    // A hang is an absence; what proves it is the server's own close at shutdown, which arrives
+    // after everything it sent before: a client that then holds nothing (or only the head) saw the
+    // server send nothing more. No client waits for its own timeout to run out.
+
     @Test("hang before headers: the request is read, nothing is sent, the connection stays open")
     func hangBeforeHeaders() async throws {
-        try await TestServer.withRunning { server in
-            let response = try await RawHTTPClient.exchange(
-                port: server.port,
-                .get("/events?hang=before-headers"),
-                timeout: .milliseconds(300)
-            )
-            #expect(response.bytes.isEmpty)
-            #expect(response.ending == .stillOpen)
-            #expect(server.requests.count == 1)
-        }
+        let server = try await TestServer.start()
+        async let response = RawHTTPClient.exchange(port: server.port, .get("/events?hang=before-headers"))
+        _ = try await server.waitForRequests(count: 1)
+        #expect(server.closeTime(ofConnection: 1) == nil)
+        try await server.shutdown()
+        let received = try await response
+        #expect(received.bytes.isEmpty)
+        #expect(received.ending == .fin)
+        #expect(server.requests.count == 1)
     }
 
     @Test("hang after headers: the head arrives, then nothing")
     func hangAfterHeaders() async throws {
-        try await TestServer.withRunning { server in
-            let response = try await RawHTTPClient.exchange(
-                port: server.port,
-                .get("/events?hang=after-headers"),
-                timeout: .milliseconds(300)
-            )
-            #expect(response.status == 200)
-            #expect(response.wireBody.isEmpty)
-            #expect(response.ending == .stillOpen)
-        }
+        let server = try await TestServer.start()
+        async let response = RawHTTPClient.exchange(port: server.port, .get("/events?hang=after-headers"))
+        // The head is written in the event-loop turn that records the request, before the close
+        // that shutdown() schedules on the same loop.
+        _ = try await server.waitForRequests(count: 1)
+        #expect(server.closeTime(ofConnection: 1) == nil)
+        try await server.shutdown()
+        let received = try await response
+        #expect(received.status == 200)
+        #expect(received.wireBody.isEmpty)
+        #expect(received.ending == .fin)
     }
 
     @Test("hang=endless-headers: a status line, then header fields that never end")
     func endlessHeaders() async throws {
         try await TestServer.withRunning { server in
+            // Reads until a handful of fields arrived, however slowly: the head never ends.
             let response = try await RawHTTPClient.exchange(
                 port: server.port,
-                .get("/events?hang=endless-headers&interval=5"),
-                timeout: .milliseconds(300)
-            )
+                .get("/events?hang=endless-headers&interval=5")
+            ) { String(decoding: $0, as: UTF8.self).components(separatedBy: "X-Endless-").count > 5 }
             let text = String(decoding: response.bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Endless-1: "))
             #expect(!text.contains("\r\n\r\n"))
-            // About one field every 5 ms for 300 ms; at least a handful on a loaded machine.
-            #expect(text.components(separatedBy: "X-Endless-").count > 5)
-            #expect(response.ending == .stillOpen)
+            #expect(response.ending == .stoppedByClient)
         }
     }
 
@@ -174,13 +178,20 @@ struct FaultScenarioTests {
     @Test("end=hang keeps the connection open after the last event")
     func hangAfterEvents() async throws {
         try await TestServer.withRunning { server in
-            let response = try await RawHTTPClient.exchange(
-                port: server.port,
-                .get("/events?count=2&end=hang"),
-                timeout: .milliseconds(300)
-            )
+            // Once both events are in, the server has not closed (as end=finish would, after the
+            // last event) and the body has no last chunk.
+            let openWhenBothArrived = Atomic<Bool>(false)
+            let response = try await RawHTTPClient.exchange(port: server.port, .get("/events?count=2&end=hang")) {
+                // Each event goes out in one chunk, so its text is contiguous on the wire.
+                guard $0.contains("data: 2\n\n") else { return false }
+                openWhenBothArrived.store(server.closeTime(ofConnection: 1) == nil, ordering: .sequentiallyConsistent)
+                return true
+            }
             #expect(response.text == numberedText(1...2))
-            #expect(response.ending == .stillOpen)
+            #expect(!response.body.complete)
+            #expect(response.ending == .stoppedByClient)
+            let wasOpen = openWhenBothArrived.load(ordering: .sequentiallyConsistent)
+            #expect(wasOpen)
         }
     }
 
@@ -269,8 +280,9 @@ struct FaultScenarioTests {
             let scenario = Scenario.numbered(count: 2).tinyWrites(size: 1, delay: .milliseconds(2))
                 .framing(.connectionClose)
             let response = try await RawHTTPClient.exchange(port: server.port, .get(target(server, scenario)))
+            // How many reads the bytes took depends on how busy the client is (a starved one reads
+            // them all at once); that each byte is its own write is what tinyChunks shows, by framing.
             #expect(response.wireBody == Array(numberedText(1...2).utf8))
-            #expect(response.reads > 1)
         }
     }
 
@@ -293,7 +305,7 @@ struct FaultScenarioTests {
             )
             #expect(compressed.header("Content-Encoding") == "gzip")
             #expect(compressed.body.complete)
-            #expect(try gunzip(compressed.body.bytes) == Array(numberedText(1...3).utf8))
+            #expect(try await gunzip(compressed.body.bytes) == Array(numberedText(1...3).utf8))
 
             let plain = try await RawHTTPClient.exchange(port: server.port, .get(target))
             #expect(plain.header("Content-Encoding") == nil)
@@ -301,7 +313,7 @@ struct FaultScenarioTests {
 
             let forced = try await RawHTTPClient.exchange(port: server.port, .get("/events?count=3&gzip=always"))
             #expect(forced.header("Content-Encoding") == "gzip")
-            #expect(try gunzip(forced.body.bytes) == Array(numberedText(1...3).utf8))
+            #expect(try await gunzip(forced.body.bytes) == Array(numberedText(1...3).utf8))
         }
     }
 

@@ -1,4 +1,5 @@
 import SSETestServer
+import SSETestSupport
 import Testing
 
 /// The `text/event-stream` of numbered events `range`, as the server writes them.

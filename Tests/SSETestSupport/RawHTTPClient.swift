@@ -3,7 +3,7 @@ import NIOPosix
 import Synchronization
 
 /// How a raw exchange ended, seen from the client.
-enum ConnectionEnding: Equatable, CustomStringConvertible {
+public enum ConnectionEnding: Sendable, Equatable, CustomStringConvertible {
     /// The server closed with FIN: `read` returned 0.
     case fin
     /// The server reset the connection: `read` failed with `ECONNRESET`.
@@ -13,7 +13,8 @@ enum ConnectionEnding: Equatable, CustomStringConvertible {
     /// The connection was still open, with nothing more arriving, when the wait ran out.
     case stillOpen
 
-    var description: String {
+    /// `FIN`, `RST`, `stopped by client` or `still open`.
+    public var description: String {
         switch self {
         case .fin: "FIN"
         case .reset: "RST"
@@ -24,13 +25,13 @@ enum ConnectionEnding: Equatable, CustomStringConvertible {
 }
 
 /// What a raw exchange received.
-struct RawResponse {
+public struct RawResponse: Sendable {
     /// Every byte received, head and body.
-    var bytes: [UInt8]
+    public var bytes: [UInt8]
     /// How many reads delivered them.
-    var reads: Int
+    public var reads: Int
     /// How the connection ended.
-    var ending: ConnectionEnding
+    public var ending: ConnectionEnding
 
     private var headEnd: Int? {
         let marker: [UInt8] = Array("\r\n\r\n".utf8)
@@ -39,19 +40,19 @@ struct RawResponse {
     }
 
     /// The status line and header fields, or `nil` when no complete head arrived.
-    var head: String? {
+    public var head: String? {
         headEnd.map { String(decoding: bytes[..<$0], as: UTF8.self) }
     }
 
     /// The status code, or `nil` when no complete head arrived.
-    var status: Int? {
+    public var status: Int? {
         guard let head else { return nil }
         let parts = head.split(separator: " ", maxSplits: 2)
         return parts.count >= 2 ? Int(parts[1]) : nil
     }
 
     /// The value of the header field `name` (case-insensitive).
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         guard let head else { return nil }
         for line in head.split(separator: "\r\n").dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -63,25 +64,25 @@ struct RawResponse {
     }
 
     /// The body bytes as they came on the wire (still chunked, when chunked).
-    var wireBody: [UInt8] {
+    public var wireBody: [UInt8] {
         headEnd.map { Array(bytes[$0...]) } ?? []
     }
 
     /// The body with chunked framing removed (when the response is chunked), and whether the last
     /// chunk arrived.
-    var body: (bytes: [UInt8], complete: Bool) {
+    public var body: (bytes: [UInt8], complete: Bool) {
         guard header("Transfer-Encoding") == "chunked" else { return (wireBody, false) }
         return dechunk(wireBody)
     }
 
     /// The dechunked body as UTF-8 text.
-    var text: String {
+    public var text: String {
         String(decoding: body.bytes, as: UTF8.self)
     }
 }
 
 /// Splits a chunked body; stops at the first incomplete chunk.
-func dechunk(_ wire: [UInt8]) -> (bytes: [UInt8], complete: Bool) {
+public func dechunk(_ wire: [UInt8]) -> (bytes: [UInt8], complete: Bool) {
     var output: [UInt8] = []
     var index = 0
     while true {
@@ -114,13 +115,16 @@ extension StringProtocol {
 
 /// A plain HTTP/1.1 client over NIO's `ClientBootstrap`: it sends bytes and records exactly what comes
 /// back and how the connection ends. No HTTP parsing on the way in, so nothing is hidden.
-enum RawHTTPClient {
+public enum RawHTTPClient {
     /// Connects to `port`, sends `request`, and reads until the server closes, `stop` holds for the
     /// bytes so far, or nothing has ended the exchange within `timeout`.
-    static func exchange(
+    ///
+    /// The timeout (30 seconds by default) bounds a hang; a test waits for what it expects with
+    /// `stop`, or for the server to close, never for the timeout to run out.
+    public static func exchange(
         port: Int,
         _ request: String,
-        timeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(30),
         stop: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
     ) async throws -> RawResponse {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -159,12 +163,14 @@ enum RawHTTPClient {
 
 extension String {
     /// The text of a `GET` request for `target`, with the extra header lines.
-    static func get(_ target: String, headers: [String] = []) -> String {
+    public static func get(_ target: String, headers: [String] = []) -> String {
         request("GET", target, headers: headers)
     }
 
     /// The text of a request with an optional body (sent with `Content-Length`).
-    static func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil) -> String {
+    public static func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil)
+        -> String
+    {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for header in headers { text += "\(header)\r\n" }
         if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
@@ -175,7 +181,7 @@ extension String {
 
 extension Array where Element == UInt8 {
     /// Whether the bytes contain `text` as UTF-8.
-    func contains(_ text: String) -> Bool {
+    public func contains(_ text: String) -> Bool {
         let needle = Array(text.utf8)
         guard count >= needle.count else { return false }
         return find(needle, in: self, from: 0) != nil
