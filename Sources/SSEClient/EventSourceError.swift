@@ -70,7 +70,12 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         guard let responseBody, !responseBody.isEmpty else { return nil }
         var excerpt = ""
         var count = 0
-        for scalar in String(decoding: responseBody, as: UTF8.self).unicodeScalars {
+        let text = String(decoding: responseBody, as: UTF8.self)
+        // Leading and trailing white space says nothing and would show as escapes.
+        let trimmed = text.unicodeScalars.drop { $0.properties.isWhitespace }.reversed()
+            .drop { $0.properties.isWhitespace }.reversed()
+        guard !trimmed.isEmpty else { return nil }
+        for scalar in trimmed {
             if count >= limit {
                 excerpt += "…"
                 break

@@ -192,4 +192,46 @@ struct EventSourceRequestTests {
             #expect(server.requests.first?.header("Accept-Encoding")?.contains("gzip") == true)
         }
     }
+
+    @Test("recordsSentRequests: the open head carries the request as libcurl sent it, and the HTTP version")
+    func sentRequestHead() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 1)),
+                configuration: .testing {
+                    $0.recordsSentRequests = true
+                    $0.acceptsCompression = true
+                    $0.headers = [HTTPHeader("Authorization", "Bearer secret")]
+                }
+            )
+            var head: ResponseHead?
+            for try await update in source.updates {
+                if case .state(.open(let opened)) = update { head = opened }
+                if case .event = update { break }
+            }
+            let opened = try #require(head)
+            #expect(opened.httpVersion == "HTTP/1.1")
+            let sent = try #require(opened.sentRequest)
+            #expect(sent.line.hasPrefix("GET /events?count=1 HTTP/1.1"))
+            // What libcurl added is there too, exactly as the server received it.
+            #expect(sent.headers.value(for: "Host") == "127.0.0.1:\(server.port)")
+            #expect(sent.headers.value(for: "Accept-Encoding")?.contains("gzip") == true)
+            #expect(sent.headers.value(for: "Authorization") == "Bearer secret")
+            #expect(sent.headers.value(for: "Accept-Encoding") == server.requests.first?.header("Accept-Encoding"))
+        }
+    }
+
+    @Test("without recordsSentRequests, no request head is kept")
+    func noSentRequestHead() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(url: server.url(for: .numbered(count: 1)), configuration: .testing())
+            for try await update in source.updates {
+                if case .state(.open(let opened)) = update {
+                    #expect(opened.sentRequest == nil)
+                    #expect(opened.httpVersion == "HTTP/1.1")
+                    break
+                }
+            }
+        }
+    }
 }

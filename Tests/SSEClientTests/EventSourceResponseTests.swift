@@ -51,9 +51,42 @@ struct EventSourceResponseTests {
             let url = server.url(for: .status(status))
             let source = EventSource(url: url, configuration: .testing())
             let (_, error) = try await collectUntilEnd(source)
-            #expect(error == EventSourceError(.unexpectedStatus(status), url: url))
+            #expect(error?.code == .unexpectedStatus(status))
+            #expect(error?.url == url)
+            #expect(error?.response?.status == status)
             #expect(error?.description.contains("\(status)") == true)
             #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test("the body of an error answer is part of the error, and of its description on one line")
+    func errorBody() async throws {
+        try await TestServer.withRunning { server in
+            let body = #"{"error":{"message":"max_tokens is too large","type":"invalid_request_error"}}"#
+            let url = server.url(for: .status(400).statusBody(body + "\n"))
+            let (_, error) = try await collectUntilEnd(EventSource(url: url, configuration: .testing()))
+            #expect(error?.code == .unexpectedStatus(400))
+            #expect(error?.responseBody == Array((body + "\n").utf8))
+            #expect(error?.response?.headers.value(for: "Content-Type") == "application/json")
+            #expect(
+                error?.description
+                    == "server answered 400 Bad Request for \(url); not retrying: \(body)")
+        }
+    }
+
+    @Test("an error body is cut at 4 KiB, its control characters escaped in the description")
+    func longErrorBody() async throws {
+        try await TestServer.withRunning { server in
+            let body = "line one\nline\u{1B}[31m two " + String(repeating: "x", count: 10_000)
+            let url = server.url(for: .status(503).statusBody(body))
+            let source = EventSource(
+                url: url, configuration: .testing { $0.reconnect = .disabled })
+            let (_, error) = try await collectUntilEnd(source)
+            #expect(error?.responseBody?.count == 4096)
+            let description = try #require(error?.description)
+            #expect(description.contains(#"line one\nline\u{1B}[31m two xxx"#))
+            #expect(!description.contains("\n") && !description.contains("\u{1B}"))
+            #expect(description.hasSuffix("x…"))
         }
     }
 

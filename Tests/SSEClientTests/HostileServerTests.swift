@@ -44,6 +44,30 @@ struct HostileServerTests {
         }
     }
 
+    @Test("with no idle timeout, the connect timeout still bounds a server that never answers, and it is retried")
+    func neverAnswersWithoutIdleTimeout() async throws {
+        try await TestServer.withRunning { server in
+            var policy = ReconnectPolicy.fastForTests
+            policy.maximumAttempts = 1
+            let source = EventSource(
+                url: server.url(for: .hangBeforeHeaders),
+                configuration: .testing {
+                    $0.idleTimeout = nil
+                    $0.connectTimeout = .milliseconds(300)
+                    $0.reconnect = policy
+                }
+            )
+            let (_, error) = try await collectUntilEnd(source)
+            guard case .gaveUp(let attempts, let last)? = error?.code else {
+                Issue.record("expected gave up, got \(String(describing: error))")
+                return
+            }
+            #expect(attempts == 2)
+            #expect(last.contains("sent no response within 300 ms (connect timeout)"), "\(last)")
+            #expect(server.requests.count == 2)
+        }
+    }
+
     @Test("a server that accepts and never answers is dropped after the idle timeout and retried")
     func neverAnswers() async throws {
         try await TestServer.withRunning { server in

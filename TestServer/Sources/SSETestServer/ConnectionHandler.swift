@@ -433,7 +433,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         if [301, 302, 303, 307, 308].contains(status) {
             headers.append(("Location", scenario.location ?? "/events"))
         }
-        sendStatus(status, extraHeaders: headers)
+        if let body = scenario.statusBody {
+            let type = body.hasPrefix("{") ? "application/json" : "text/plain; charset=utf-8"
+            sendStatus(status, body: body, contentType: type, extraHeaders: headers)
+        } else {
+            sendStatus(status, extraHeaders: headers)
+        }
     }
 
     private func sendPreflight() {

@@ -28,6 +28,7 @@ extension Scenario {
         add("status", status.map(String.init))
         add("times", statusTimes.map(String.init))
         add("retryAfter", retryAfter)
+        add("statusBody", statusBody)
         add("location", location)
         add("contentType", contentType)
         add("contentLength", declaredContentLength.map(String.init))
@@ -85,6 +86,7 @@ extension Scenario {
         case "status": status = try Self.integer(name, value, minimum: 100, maximum: 599)
         case "times": statusTimes = try Self.integer(name, value)
         case "retryAfter": retryAfter = value
+        case "statusBody": statusBody = value
         case "location": location = value
         case "contentType": contentType = value
         case "contentLength": declaredContentLength = try Self.integer(name, value)

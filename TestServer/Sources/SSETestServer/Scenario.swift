@@ -153,6 +153,10 @@ public struct Scenario: Sendable, Hashable {
     /// The value of the `Retry-After` header sent with ``status``, such as `"2"`; `nil` (the default) sends none.
     public var retryAfter: String?
 
+    /// The body sent with ``status`` instead of the short `text/plain` one, as `application/json`
+    /// when it starts with `{` (an API's error object); `nil` by default.
+    public var statusBody: String?
+
     /// The `Location` of a redirect ``status``; `"/events"` when `nil` (the default).
     public var location: String?
 
@@ -214,6 +218,7 @@ public struct Scenario: Sendable, Hashable {
         self.hang = nil
         self.status = nil
         self.statusTimes = nil
+        self.statusBody = nil
         self.retryAfter = nil
         self.location = nil
         self.contentType = nil
@@ -300,6 +305,13 @@ extension Scenario {
         scenario.statusTimes = times
         scenario.retryAfter = retryAfter
         return scenario
+    }
+
+    /// Returns a copy whose ``status`` answers carry `body`, such as a JSON error object.
+    public func statusBody(_ body: String) -> Scenario {
+        var copy = self
+        copy.statusBody = body
+        return copy
     }
 
     /// Redirects with `status` (`301`, `302`, `307`, …) to `location`, for the first `times` requests.
