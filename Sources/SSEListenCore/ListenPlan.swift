@@ -85,7 +85,7 @@ public struct ListenPlan: Sendable {
             do {
                 _ = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
             } catch {
-                throw ListenError(.unreadableFile, "cannot read --cacert file '\(caFile)': \(error.message)")
+                throw .unreadableFile("cannot read --cacert file '\(caFile)': \(error.message)")
             }
             configuration.tls.caFile = caFile
         }
@@ -150,13 +150,13 @@ public struct ListenPlan: Sendable {
             do {
                 return try readStandardInput()
             } catch {
-                throw ListenError(.unreadableFile, "cannot read the -d @- body from standard input: \(error)")
+                throw .unreadableFile("cannot read the -d @- body from standard input: \(error)")
             }
         }
         do {
             return try FileIO.readFile(path)
         } catch {
-            throw ListenError(.unreadableFile, "cannot read -d/--data file '\(path)': \(error.message)")
+            throw .unreadableFile("cannot read -d/--data file '\(path)': \(error.message)")
         }
     }
 

@@ -20,7 +20,8 @@ public struct SSEListen: ParsableCommand {
                    --no-reconnect (or after a POST), the server answered 204 No Content,
                    --timeout reached, or standard output was closed (| head)
               1    usage error: a bad option or URL, an unreadable @file, --cacert file
-                   or state file, or a state file that cannot be written
+                   or state file, a state file that is not a regular file or
+                   cannot be written
               2    gave up (--max-retries exhausted) or a fatal answer: 401, 404 and
                    other 4xx, a wrong Content-Type, a TLS verification failure, or any
                    failure with --no-reconnect; the message says what came back
@@ -198,7 +199,8 @@ public struct ResumeOptions: ParsableArguments {
         name: .customLong("state-file"),
         help: ArgumentHelp(
             "Resume from the event ID saved in this file, and save the latest ID there once its event is "
-                + "written (atomically, mode 0600).",
+                + "written (atomically, mode 0600). Must be a regular file or missing; a symbolic link is "
+                + "followed (its target is updated).",
             valueName: "path"
         )
     )
