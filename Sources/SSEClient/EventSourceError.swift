@@ -111,7 +111,7 @@ extension ResponseHead {
 
 extension Duration {
     /// "1.5 s", "250 ms": for messages.
-    var secondsDescription: String {
+    package var secondsDescription: String {
         let milliseconds = Self.milliseconds(of: self)
         if milliseconds < 1000 { return "\(milliseconds) ms" }
         let tenths = (milliseconds + 50) / 100
@@ -119,7 +119,7 @@ extension Duration {
     }
 
     /// Whole milliseconds, rounded down, saturating at `Int64.max`; negative durations give 0.
-    static func milliseconds(of duration: Duration) -> Int64 {
+    package static func milliseconds(of duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         if seconds < 0 { return 0 }
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)

@@ -18,13 +18,16 @@ public struct SSEListen: ParsableCommand {
             EXIT STATUS
               0    ended as asked: --max-events reached, the stream ended with
                    --no-reconnect (or after a POST), the server answered 204 No Content,
-                   --timeout reached, or standard output was closed (| head)
+                   --timeout reached after the stream was open at some point, or
+                   standard output was closed (| head)
               1    usage error: a bad option or URL, an unreadable @file, --cacert file
                    or state file, a state file that is not a regular file or
                    cannot be written
               2    gave up (--max-retries exhausted) or a fatal answer: 401, 404 and
                    other 4xx, a wrong Content-Type, a TLS verification failure, or any
-                   failure with --no-reconnect; the message says what came back
+                   failure with --no-reconnect; or --timeout reached without the
+                   stream ever opening (refused, 503 throughout, no answer); the
+                   message says what came back
               130  interrupted by SIGINT (Ctrl-C), after flushing output and state file
               143  terminated by SIGTERM, likewise
 
@@ -227,7 +230,13 @@ public struct LimitOptions: ParsableArguments {
     public var maxEvents: Int?
 
     /// The overall deadline.
-    @Option(help: ArgumentHelp("Exit (status 0) after this many seconds.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Exit after this many seconds: status 0 if the stream was open at some point, else 2 with the last "
+                + "failure.",
+            valueName: "seconds"
+        )
+    )
     public var timeout: Double?
 
     /// Never reconnect.

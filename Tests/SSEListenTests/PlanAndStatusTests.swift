@@ -184,7 +184,7 @@ struct PlanAndStatusTests {
                 "gave up on http://u:***@h/s after 3 failed attempts; "
                     + "last failure: server answered 503 Service Unavailable for http://u:***@h/s"
             ])
-        reporter.record(status: 204)
+        _ = reporter.lines(for: .state(.disconnected(.finishedByServer(status: 204))))
         #expect(
             reporter.finalLines(for: .streamEnded).map(\.text) == [
                 "the server answered 204 No Content: the stream is over"
