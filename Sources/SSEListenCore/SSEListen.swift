@@ -19,7 +19,8 @@ public struct SSEListen: ParsableCommand {
               0    ended as asked: --max-events reached, the stream ended with
                    --no-reconnect (or after a POST), the server answered 204 No Content,
                    --timeout reached after the stream was open at some point, or
-                   standard output was closed (| head)
+                   standard output was closed (| head; noticed on a pipe even while
+                   the stream is quiet)
               1    usage error: a bad option or URL, an unreadable @file, --cacert file
                    or state file, a state file that is not a regular file or
                    cannot be written

@@ -73,6 +73,11 @@ public enum SSEListenMain {
         let output = OutputWriter(stateFile: plan.stateFile, savedID: plan.configuration.lastEventID) {
             if stop.request(.outputClosed) { source.close() }
         }
+        // The reader of a pipe may leave while the stream is quiet: end then, not at the next event.
+        let hangUp = HangUpWatcher.start {
+            if stop.request(.outputClosed) { source.close() }
+        }
+        defer { hangUp?.cancel() }
         let signals = SignalWatcher([SIGINT, SIGTERM]) { number in
             guard stop.request(.interrupted(signal: number)) else {
                 // A second signal, or one during shutdown: the person means it.
