@@ -82,10 +82,14 @@ public struct ListenPlan: Sendable {
             configuration.tls.verifiesPeer = false
         }
         if let caFile = request.caFile {
+            let bundle: [UInt8]
             do {
-                _ = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
+                bundle = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
             } catch {
                 throw .unreadableFile("cannot read --cacert file '\(caFile)': \(error.message)")
+            }
+            if let problem = PEMBundle.problem(with: bundle, path: caFile) {
+                throw .unreadableFile("--cacert file '\(caFile)' is not a CA bundle in PEM format: \(problem)")
             }
             configuration.tls.caFile = caFile
         }
@@ -166,6 +170,18 @@ public struct ListenPlan: Sendable {
         if url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
             return "'\(url)' is not a URL: it contains spaces or control characters"
         }
+        if !url.contains("://") {
+            let scheme = url.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
+            if scheme != "http" && scheme != "https" {
+                return "'\(url)' has no scheme; did you mean 'http://\(url)'?"
+            }
+        }
+        if let port = port(of: url) {
+            let number = port.allSatisfy { $0.isASCII && $0.isNumber } ? Int(port) : nil
+            guard let number, (1...65535).contains(number) else {
+                return "'\(url)' has port '\(port)'; a port is a number from 1 to 65535"
+            }
+        }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased() else {
             return "'\(url)' is not a URL; expected something like http://host:port/path"
         }
@@ -176,6 +192,21 @@ public struct ListenPlan: Sendable {
             return "'\(url)' has no host"
         }
         return nil
+    }
+
+    /// The port written in `url`'s authority, if one is (empty after a bare colon counts as none).
+    static func port(of url: String) -> Substring? {
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
+        let rest = url[schemeEnd.upperBound...]
+        var authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.first == "[" {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            authority = authority[authority.index(after: close)...]
+        }
+        guard let colon = authority.lastIndex(of: ":") else { return nil }
+        let port = authority[authority.index(after: colon)...]
+        return port.isEmpty ? nil : port
     }
 
     /// Why `line` is not a `Name: value` header, or `nil` when it is one.

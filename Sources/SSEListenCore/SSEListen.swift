@@ -21,9 +21,10 @@ public struct SSEListen: ParsableCommand {
                    --timeout reached after the stream was open at some point, or
                    standard output was closed (| head; noticed on a pipe even while
                    the stream is quiet)
-              1    usage error: a bad option or URL, an unreadable @file, --cacert file
-                   or state file, a state file that is not a regular file or
-                   cannot be written
+              1    usage error: a bad option or URL (no scheme, a port outside 1-65535),
+                   a negative or non-finite number, an unreadable @file, a --cacert file
+                   that is not PEM, an unreadable state file, or one that is not a
+                   regular file or cannot be written
               2    gave up (--max-retries exhausted) or a fatal answer: 401, 404 and
                    other 4xx, a wrong Content-Type, a TLS verification failure, or any
                    failure with --no-reconnect; or --timeout reached without the
@@ -116,7 +117,10 @@ public struct RequestOptions: ParsableArguments {
     /// A CA bundle.
     @Option(
         name: .customLong("cacert"),
-        help: ArgumentHelp("Verify the server against the CA certificates in this PEM file.", valueName: "file")
+        help: ArgumentHelp(
+            "Verify the server against the CA certificates in this PEM file (checked before connecting).",
+            valueName: "file"
+        )
     )
     public var caFile: String?
 
@@ -226,12 +230,14 @@ public struct LimitOptions: ParsableArguments {
     /// Stop after this many printed events.
     @Option(
         name: .customLong("max-events"),
+        parsing: .unconditional,
         help: ArgumentHelp("Exit (status 0) after printing this many events.", valueName: "n")
     )
     public var maxEvents: Int?
 
     /// The overall deadline.
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Exit after this many seconds: status 0 if the stream was open at some point, else 2 with the last "
                 + "failure.",
@@ -250,6 +256,7 @@ public struct LimitOptions: ParsableArguments {
     /// Give up after this many consecutive failed attempts.
     @Option(
         name: .customLong("max-retries"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Give up (status 2) after this many consecutive failed reconnects (default: never give up).",
             valueName: "n"
@@ -260,6 +267,7 @@ public struct LimitOptions: ParsableArguments {
     /// The first backoff delay.
     @Option(
         name: .customLong("retry-initial"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The first reconnect delay in milliseconds, doubling with each failed attempt "
                 + "(default: 1000, or the server's retry:).",
@@ -271,6 +279,7 @@ public struct LimitOptions: ParsableArguments {
     /// The largest backoff delay.
     @Option(
         name: .customLong("retry-max"),
+        parsing: .unconditional,
         help: ArgumentHelp("The longest reconnect delay in milliseconds (default: 30000).", valueName: "ms")
     )
     public var retryMax: Int?
@@ -278,6 +287,7 @@ public struct LimitOptions: ParsableArguments {
     /// The idle timeout.
     @Option(
         name: .customLong("idle-timeout"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Reconnect when nothing (not even a heartbeat) arrives for this many seconds (default: 300; 0: never).",
             valueName: "seconds"
@@ -288,24 +298,34 @@ public struct LimitOptions: ParsableArguments {
     /// Creates empty options; the parser fills them in.
     public init() {}
 
-    /// Checks ranges.
+    /// Checks ranges: whole numbers and finite numbers of seconds, positive (or 0 where 0 means
+    /// something). Negative values reach here, not "Missing value": the options take the next
+    /// argument whatever it looks like.
     public func validate() throws {
-        if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1, got \(maxEvents)") }
-        if let timeout, !(timeout > 0 && timeout.isFinite) {
-            throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)")
-        }
-        if let maxRetries, maxRetries < 0 {
-            throw ValidationError("--max-retries cannot be negative, got \(maxRetries)")
-        }
-        if let retryInitial, retryInitial < 0 {
-            throw ValidationError("--retry-initial cannot be negative, got \(retryInitial)")
-        }
-        if let retryMax, retryMax < 1 { throw ValidationError("--retry-max must be at least 1 ms, got \(retryMax)") }
-        if let idleTimeout, !(idleTimeout >= 0 && idleTimeout.isFinite) {
-            throw ValidationError("--idle-timeout must be 0 or a positive number of seconds, got \(idleTimeout)")
-        }
+        try Self.check("--max-events", maxEvents, allowsZero: false)
+        try Self.check("--timeout", timeout, allowsZero: false, unit: "seconds")
+        try Self.check("--max-retries", maxRetries, allowsZero: true)
+        try Self.check("--retry-initial", retryInitial, allowsZero: true, unit: "milliseconds")
+        try Self.check("--retry-max", retryMax, allowsZero: false, unit: "milliseconds")
+        try Self.check("--idle-timeout", idleTimeout, allowsZero: true, unit: "seconds; 0: never")
         if noReconnect && maxRetries != nil {
             throw ValidationError("--max-retries has no effect with --no-reconnect")
+        }
+    }
+
+    /// Rejects a negative (or zero, unless `allowsZero`) whole number.
+    static func check(_ name: String, _ value: Int?, allowsZero: Bool, unit: String = "a whole number") throws {
+        guard let value, value < (allowsZero ? 0 : 1) else { return }
+        throw ValidationError("\(name) must be positive\(allowsZero ? " or 0" : "") (\(unit)), got \(value)")
+    }
+
+    /// Rejects a negative (or zero, unless `allowsZero`), infinite or NaN number.
+    static func check(_ name: String, _ value: Double?, allowsZero: Bool, unit: String) throws {
+        guard let value else { return }
+        guard value.isFinite, value > 0 || (allowsZero && value == 0) else {
+            let shown = value.isFinite && value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
+            throw ValidationError(
+                "\(name) must be positive\(allowsZero ? " or 0" : "") (a finite number of \(unit)), got \(shown)")
         }
     }
 }

@@ -93,7 +93,7 @@ struct PlanAndStatusTests {
     func caFile() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("ca.pem")
-        try "PEM".write(toFile: path, atomically: true, encoding: .utf8)
+        try UsageErrorEndToEndTests.certificate.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try plan(["https://h/", "--cacert", path]).configuration.tls.caFile == path)
         #expect(throws: ListenError.self) { try plan(["https://h/", "--cacert", directory.file("none.pem")]) }
     }
