@@ -120,6 +120,13 @@ public struct ListenPlan: Sendable {
         if let idle = limits.idleTimeout {
             configuration.idleTimeout = idle == 0 ? nil : seconds(idle)
         }
+        if let connect = limits.connectTimeout {
+            // At least a millisecond: 0.0001 s must not become "no time at all".
+            configuration.connectTimeout = max(.milliseconds(1), seconds(connect))
+        }
+        if let size = limits.maxEventSize {
+            configuration.maximumEventSize = size
+        }
 
         // Output.
         let output = command.output

@@ -58,7 +58,8 @@ public struct SSEListen: ParsableCommand {
     @OptionGroup(title: "Resuming")
     public var resume: ResumeOptions
 
-    /// `--max-events`, `--timeout`, `--no-reconnect`, `--max-retries`, `--retry-*`, `--idle-timeout`.
+    /// `--max-events`, `--timeout`, `--no-reconnect`, `--max-retries`, `--retry-*`, `--idle-timeout`,
+    /// `--connect-timeout`, `--max-event-size`.
     @OptionGroup(title: "Stopping and reconnecting")
     public var limits: LimitOptions
 
@@ -295,6 +296,30 @@ public struct LimitOptions: ParsableArguments {
     )
     public var idleTimeout: Double?
 
+    /// The connect timeout.
+    @Option(
+        name: .customLong("connect-timeout"),
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Fail a connection attempt (and retry) when connecting, or waiting for the response head, takes "
+                + "longer than this many seconds (default: 30).",
+            valueName: "seconds"
+        )
+    )
+    public var connectTimeout: Double?
+
+    /// The parser's event size limit.
+    @Option(
+        name: .customLong("max-event-size"),
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "The largest event accepted, in bytes; a larger one ends the run with status 2 "
+                + "(default: 16777216, 16 MiB).",
+            valueName: "bytes"
+        )
+    )
+    public var maxEventSize: Int?
+
     /// Creates empty options; the parser fills them in.
     public init() {}
 
@@ -308,6 +333,8 @@ public struct LimitOptions: ParsableArguments {
         try Self.check("--retry-initial", retryInitial, allowsZero: true, unit: "milliseconds")
         try Self.check("--retry-max", retryMax, allowsZero: false, unit: "milliseconds")
         try Self.check("--idle-timeout", idleTimeout, allowsZero: true, unit: "seconds; 0: never")
+        try Self.check("--connect-timeout", connectTimeout, allowsZero: false, unit: "seconds")
+        try Self.check("--max-event-size", maxEventSize, allowsZero: false, unit: "bytes")
         if noReconnect && maxRetries != nil {
             throw ValidationError("--max-retries has no effect with --no-reconnect")
         }
