@@ -132,7 +132,7 @@ final class CurlTransfer: @unchecked Sendable {
         }
         let context = Unmanaged.passUnretained(self).toOpaque()
         try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
-        try check(sse_curl_easy_setopt_string(handle, CURLOPT_URL, request.url), "URL")
+        try check(sse_curl_easy_setopt_string(handle, CURLOPT_URL, IDNA.asciiURL(request.url)), "URL")
         try check(sse_curl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"), "protocols")
         try check(sse_curl_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), "redirect protocols")
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
