@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -13,7 +12,8 @@ import Synchronization
 /// while nothing is being written, so that a quiet stream does not keep a finished pipeline
 /// waiting until the next event fails to be written.
 ///
-/// A thread of its own (a dispatch worker, never the cooperative pool) waits in `poll(2)` for
+/// A thread of its own (neither the cooperative pool nor a dispatch worker, which it would hold
+/// for the whole run) waits in `poll(2)` for
 /// `POLLERR` or `POLLHUP` on the descriptor, which a pipe's writing end reports once no reader is
 /// left, whatever events are asked for. Only pipes (and FIFOs) are watched: a terminal or a file
 /// has no reader to lose. ``cancel()`` wakes the thread through a pipe of its own.
@@ -33,7 +33,7 @@ final class HangUpWatcher: Sendable {
         for end in wake { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         let watcher = HangUpWatcher(wakeWriter: wake[1])
         let wakeReader = wake[0]
-        DispatchQueue(label: "sse-listen.hang-up").async {
+        let started = startThread {
             defer { close(wakeReader) }
             var fds = [
                 pollfd(fd: fd, events: 0, revents: 0),
@@ -55,7 +55,45 @@ final class HangUpWatcher: Sendable {
                 if fds[0].revents != 0 { return }
             }
         }
+        guard started else {
+            watcher.cancel()
+            close(wakeReader)
+            return nil
+        }
         return watcher
+    }
+
+    /// Runs `body` on a new detached thread; returns whether the thread started.
+    private static func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        #if canImport(Darwin)
+            var thread: pthread_t?
+        #else
+            var thread = pthread_t()
+        #endif
+        let result = pthread_create(
+            &thread,
+            nil,
+            { context in
+                Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+                return nil
+            },
+            context
+        )
+        guard result == 0 else {
+            Unmanaged<Box>.fromOpaque(context).release()
+            return false
+        }
+        #if canImport(Darwin)
+            if let thread { pthread_detach(thread) }
+        #else
+            pthread_detach(thread)
+        #endif
+        return true
     }
 
     private init(wakeWriter: Int32) {

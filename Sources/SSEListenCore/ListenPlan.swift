@@ -216,25 +216,52 @@ public struct ListenPlan: Sendable {
         return port.isEmpty ? nil : port
     }
 
-    /// Why `line` is not a `Name: value` header, or `nil` when it is one.
+    /// Why `line` is not a `Name: value` header, or `nil` when it is one: the message blames
+    /// the part that is wrong (no colon, the name, or the value).
     public static func problem(withHeader line: String) -> String? {
-        guard parseHeader(line) != nil else {
-            return "-H/--header needs 'Name: value' with a valid field name, got '\(line)'"
+        switch header(line) {
+        case .success: nil
+        case .failure(let problem): problem.message
         }
-        return nil
+    }
+
+    /// `Name: value` as a header, or `nil`; see ``problem(withHeader:)`` for why not.
+    static func parseHeader(_ line: String) -> HTTPHeader? {
+        try? header(line).get()
+    }
+
+    /// Why a `-H` argument is not a header.
+    struct HeaderProblem: Error {
+        var message: String
     }
 
     /// `Name: value` as a header: the name a non-empty HTTP token, the value trimmed of spaces and
     /// free of CR, LF and NUL (which would split the request).
-    static func parseHeader(_ line: String) -> HTTPHeader? {
-        guard let colon = line.firstIndex(of: ":") else { return nil }
+    static func header(_ line: String) -> Result<HTTPHeader, HeaderProblem> {
+        let shown = line.unicodeScalars.map {
+            $0 == "\r" ? "\\r" : $0 == "\n" ? "\\n" : $0 == "\0" ? "\\0" : String($0)
+        }
+        .joined()
+        guard let colon = line.firstIndex(of: ":") else {
+            return .failure(HeaderProblem(message: "-H/--header needs 'Name: value', got '\(shown)'"))
+        }
         let name = String(line[..<colon])
-        guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else { return nil }
+        guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else {
+            return .failure(
+                HeaderProblem(
+                    message: "-H/--header needs 'Name: value' with a valid field name (letters, digits, "
+                        + "!#$%&'*+-.^_`|~), got name '\(shown.prefix(while: { $0 != ":" }))' in '\(shown)'"))
+        }
         var value = line[line.index(after: colon)...]
         while let first = value.first, first == " " || first == "\t" { value.removeFirst() }
         while let last = value.last, last == " " || last == "\t" { value.removeLast() }
-        guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { return nil }
-        return HTTPHeader(name, String(value))
+        guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+            return .failure(
+                HeaderProblem(
+                    message: "-H/--header value of '\(name)' contains CR, LF or NUL, which would split the "
+                        + "request: '\(shown)'"))
+        }
+        return .success(HTTPHeader(name, String(value)))
     }
 
     /// Whether `byte` may appear in an HTTP token (RFC 9110 section 5.6.2).

@@ -36,7 +36,8 @@ public struct StatusLine: Sendable, Hashable {
     }
 
     /// The line as written: `sse-listen: ` and the text (error lines say `error:`), coloured by
-    /// level when `style` has colours, ending with a line feed. Detail lines (headers) carry no prefix.
+    /// level when `style` has colours, ending with a line feed. Every line carries the prefix, so
+    /// that `-v` output mixed with another program's is still attributable.
     public func rendered(style: TerminalStyle) -> String {
         let text = style.sanitized(self.text)
         switch level {
@@ -44,7 +45,7 @@ public struct StatusLine: Sendable, Hashable {
         case .success: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .green) + "\n"
         case .warning: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .yellow) + "\n"
         case .error: return style.paint("sse-listen: error:", .red) + " " + text + "\n"
-        case .detail: return style.paint(text, .dim) + "\n"
+        case .detail: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .dim) + "\n"
         }
     }
 }
@@ -74,7 +75,7 @@ public struct StatusReporter: Sendable {
         case .event:
             return []
         case .comment(let text):
-            return verbose ? [StatusLine(.detail, ":\(text)")] : []
+            return verbose ? [StatusLine(.detail, "comment:\(text)")] : []
         case .retry(let delay):
             return verbose
                 ? [StatusLine(.detail, "server set the reconnection time to \(delay.secondsDescription)")] : []
@@ -150,10 +151,32 @@ public struct StatusReporter: Sendable {
                     + "last failure: \(failure)"
                 return [StatusLine(.error, redacting(text, url: error.url))]
             }
+            if case .tlsVerification(let message) = FailureKind(error) {
+                return [
+                    StatusLine(.error, redacting(Self.tlsFailure(url: error.url, message: message), url: error.url))
+                ]
+            }
             return [StatusLine(.error, redacting(error.description, url: error.url))]
         case .usageError(let error):
             return [StatusLine(.error, error.message)]
         }
+    }
+
+    /// A TLS verification failure in the command's terms: the library's sentence names its API
+    /// (a CA file, insecure mode); this one names `--cacert FILE` and `-k`, and does not suggest
+    /// a CA when the certificate is for another host name, where a CA would not help.
+    static func tlsFailure(url: String, message: String) -> String {
+        let lowered = message.lowercased()
+        let wrongHost =
+            lowered.contains("does not match target host")
+            || lowered.contains("no alternative certificate subject name matches")
+            || lowered.contains("hostname mismatch")
+        let hint =
+            wrongHost
+            ? "the certificate is for another host name: connect with a name it was issued for, "
+                + "or use -k to skip verification (for testing only)"
+            : "pass the issuing CA with --cacert FILE, or use -k to skip verification (for testing only)"
+        return "TLS certificate of \(url) could not be verified: \(message) (\(hint))"
     }
 
     /// What ended a connection, for a reconnect line.
