@@ -191,9 +191,9 @@ extension EventSource {
         public let attempt: Int
     }
 
-    /// The default `User-Agent`: `swift-sse/1 libcurl/<version>`.
+    /// The default `User-Agent`: `swift-sse/<version> libcurl/<version>`.
     public static var defaultUserAgent: String {
-        "swift-sse/1 libcurl/\(CurlGlobal.version)"
+        "swift-sse/\(SwiftSSEVersion.current) libcurl/\(CurlGlobal.version)"
     }
 
     /// The events of an ``EventSource``. Iterate it once.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SSEParser
 
 /// The `sse-listen` command line: every option, its help, and the checks that need no I/O.
 ///
@@ -39,7 +40,8 @@ public struct SSEListen: ParsableCommand {
               sse-listen -H "Authorization: Bearer $TOKEN" -d @prompt.json \\
                   https://api.example.com/v1/chat/stream
               sse-listen --state-file feed.state https://example.com/feed
-            """
+            """,
+        version: SwiftSSEVersion.current
     )
 
     /// The stream's URL.
