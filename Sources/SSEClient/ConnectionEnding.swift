@@ -23,9 +23,9 @@ enum ConnectionEnding: Sendable, Hashable {
         case .aborted:
             self = .closed
         case .idleTimedOut:
-            self = .failure(EventSourceError(.idleTimeout(idleTimeout ?? .zero), url: url), retryAfter: nil)
+            self = .failure(EventSourceError.idleTimeout(idleTimeout ?? .zero, url: url), retryAfter: nil)
         case .headTimedOut:
-            self = .failure(EventSourceError(.responseTimeout(headTimeout), url: url), retryAfter: nil)
+            self = .failure(EventSourceError.responseTimeout(headTimeout, url: url), retryAfter: nil)
         case .failed(let failure):
             let error = EventSourceError(failure, url: url)
             self = error.isTransient ? .failure(error, retryAfter: nil) : .fatal(error)
@@ -57,11 +57,11 @@ extension EventSourceError {
     /// The error a failed transfer means.
     init(_ failure: TransferFailure, url: String) {
         switch failure.kind {
-        case .transport: self.init(.transport(failure.message), url: url)
-        case .tlsVerification: self.init(.tlsVerification(failure.message), url: url)
-        case .tlsHostNameMismatch: self.init(.tlsHostNameMismatch(failure.message), url: url)
-        case .redirect: self.init(.redirect(failure.message), url: url)
-        case .invalidRequest: self.init(.invalidRequest(failure.message), url: url)
+        case .transport: self = .transport(failure.message, url: url)
+        case .tlsVerification: self = .tlsVerification(failure.message, url: url)
+        case .tlsHostNameMismatch: self = .tlsHostNameMismatch(failure.message, url: url)
+        case .redirect: self = .redirect(failure.message, url: url)
+        case .invalidRequest: self = .invalidRequest(failure.message, url: url)
         }
     }
 }

@@ -40,7 +40,7 @@ extension EventSource {
 
         /// How long establishing a connection (DNS, TCP, TLS) and receiving the response head
         /// may take; an attempt that takes longer fails with
-        /// ``EventSourceError/Code/responseTimeout(_:)`` (or a transport error while connecting)
+        /// ``EventSourceError/Code/responseTimeout`` (or a transport error while connecting)
         /// and is retried. Default: 30 s.
         public var connectTimeout: Duration
 
@@ -56,7 +56,7 @@ extension EventSource {
         public var maximumRedirects: Int
 
         /// The largest event accepted, in bytes; a larger one ends the source with
-        /// ``EventSourceError/Code/eventTooLarge(limit:)``. Default: 16 MiB.
+        /// ``EventSourceError/Code/eventTooLarge``. Default: 16 MiB.
         public var maximumEventSize: Int
 
         /// How many received bytes may wait for the consumer before the connection is paused,

@@ -1,9 +1,11 @@
+import SSEParser
+
 extension EventSource {
     /// Customisation points of an ``EventSource``.
     public struct Hooks: Sendable {
         /// Called before every connection, including reconnects, with the request about to be
         /// sent; returns the request to send, for example with a fresh `Authorization` header.
-        /// An error it throws ends the source with ``EventSourceError/Code/invalidRequest(_:)``.
+        /// An error it throws ends the source with ``EventSourceError/Code/invalidRequest``.
         public var prepareRequest: (@Sendable (Request) async throws -> Request)?
 
         /// Decides what a response means instead of the built-in rules (see ``ResponseDisposition``);
@@ -45,9 +47,9 @@ extension EventSource {
         public let attempt: Int
     }
 
-    /// The default `User-Agent`: `swift-sse/1 libcurl/<version>`.
+    /// The default `User-Agent`: `swift-sse/<version> libcurl/<version>`.
     public static var defaultUserAgent: String {
-        "swift-sse/1 libcurl/\(CurlGlobal.version)"
+        "swift-sse/\(SwiftSSEVersion.current) libcurl/\(CurlGlobal.version)"
     }
 
     /// The headers every connection sends: the standard's, the configured ones, `Last-Event-ID`.

@@ -158,7 +158,7 @@ extension EventSource {
             eventsOnly: Bool,
             isolation: isolated (any Actor)?
         ) async -> Result<Bool, EventSourceError> {
-            guard isAccepted else { return .failure(EventSourceError(.alreadyIterated, url: storage.url)) }
+            guard isAccepted else { return .failure(.alreadyIterated(url: storage.url)) }
             while true {
                 switch await storage.take(budget: Self.parseBudget, isolation: isolation) {
                 case .ended(let error?):
@@ -250,8 +250,8 @@ extension EventSource {
                     }
                 }
             } catch {
-                let error = EventSourceError(
-                    .eventTooLarge(limit: parser.configuration.maximumEventSize), url: storage.url)
+                let error = EventSourceError.eventTooLarge(
+                    limit: parser.configuration.maximumEventSize, url: storage.url)
                 failure = error
                 storage.parseFailed(error)
             }

@@ -66,7 +66,7 @@ public final class EventSource: Sendable {
 
     /// Creates a source for the URL in `url`. Nothing is sent until ``events`` or ``updates`` is
     /// iterated; a URL libcurl cannot use makes the first iteration throw
-    /// ``EventSourceError/Code/invalidRequest(_:)``.
+    /// ``EventSourceError/Code/invalidRequest``.
     ///
     /// - Parameters:
     ///   - url: An `http` or `https` URL.

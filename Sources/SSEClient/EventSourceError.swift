@@ -1,37 +1,70 @@
 /// An error that ends an ``EventSource``, or one connection attempt of it.
 ///
-/// Errors are values of one type so that new kinds never break callers. Inspect ``code`` to
-/// tell them apart, and ``description`` for a sentence a person can act on.
+/// One type with a ``code`` whose kinds can grow without breaking callers: compare it with the
+/// static members (`error.code == .unexpectedStatus`), read the details from the properties
+/// that go with the kind (``status``, ``message``, ``timeout``, ``limit``, ``attempts`` and
+/// ``lastFailure``), and show ``description``, a sentence a person can act on.
 public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The kinds of failure.
-    public enum Code: Sendable, Hashable {
-        /// The server answered with a status that is not retried (for example 401 or 404).
-        case unexpectedStatus(Int)
-        /// The server answered 200 with a `Content-Type` other than `text/event-stream`.
-        case wrongContentType(String?)
-        /// The connection could not be made or broke (refused, reset, DNS, timeout), with
-        /// libcurl's message.
-        case transport(String)
-        /// The server's TLS certificate could not be verified, with libcurl's message.
-        case tlsVerification(String)
-        /// The server's TLS certificate does not name the host that was asked for, with libcurl's message.
-        case tlsHostNameMismatch(String)
+    /// The kind of an ``EventSourceError``.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Kind: String, Sendable, Hashable {
+            case unexpectedStatus, wrongContentType, transport, tlsVerification, tlsHostNameMismatch, redirect
+            case idleTimeout, responseTimeout, eventTooLarge, invalidRequest, gaveUp, alreadyIterated
+        }
+
+        private let kind: Kind
+
+        private init(_ kind: Kind) {
+            self.kind = kind
+        }
+
+        /// The server answered with a status that is not a stream (``EventSourceError/status``):
+        /// retried for 408, 429 and 5xx, fatal for others such as 401 or 404.
+        public static let unexpectedStatus = Code(.unexpectedStatus)
+        /// The server answered 2xx with a `Content-Type` (``EventSourceError/contentType``) other
+        /// than `text/event-stream`.
+        public static let wrongContentType = Code(.wrongContentType)
+        /// The connection could not be made or broke (refused, reset, DNS, a TCP connect
+        /// timeout), with libcurl's ``EventSourceError/message``. Retried.
+        public static let transport = Code(.transport)
+        /// The server's TLS certificate is not trusted (or a CA file could not be used), with
+        /// libcurl's ``EventSourceError/message``.
+        public static let tlsVerification = Code(.tlsVerification)
+        /// The server's TLS certificate does not name the host that was asked for, with
+        /// libcurl's ``EventSourceError/message``.
+        public static let tlsHostNameMismatch = Code(.tlsHostNameMismatch)
         /// Redirects exceeded the configured maximum, or pointed to a scheme other than HTTP(S).
-        case redirect(String)
-        /// No byte arrived within the idle timeout.
-        case idleTimeout(Duration)
-        /// The response head did not arrive within ``EventSource/Configuration/connectTimeout``.
-        case responseTimeout(Duration)
-        /// An event was larger than the configured maximum event size.
-        case eventTooLarge(limit: Int)
-        /// The request could not be built (for example a URL libcurl does not accept), or the
-        /// request hook threw.
-        case invalidRequest(String)
-        /// Reconnecting was given up after too many attempts or too long; the last failure is attached.
-        case gaveUp(attempts: Int, lastFailure: String)
+        public static let redirect = Code(.redirect)
+        /// No byte arrived within the idle timeout (``EventSourceError/timeout``). Retried.
+        public static let idleTimeout = Code(.idleTimeout)
+        /// The response head did not arrive within the connect timeout
+        /// (``EventSourceError/timeout``). Retried.
+        public static let responseTimeout = Code(.responseTimeout)
+        /// An event was larger than the configured maximum event size (``EventSourceError/limit``).
+        public static let eventTooLarge = Code(.eventTooLarge)
+        /// The request could not be made (a URL libcurl does not accept, a request hook that
+        /// threw), with the reason in ``EventSourceError/message``.
+        public static let invalidRequest = Code(.invalidRequest)
+        /// Reconnecting was given up after ``EventSourceError/attempts`` failed attempts or too
+        /// long; the ``EventSourceError/lastFailure`` is attached.
+        public static let gaveUp = Code(.gaveUp)
         /// A second iterator of ``EventSource/events`` or ``EventSource/updates`` was made: a
         /// source is consumed through one.
-        case alreadyIterated
+        public static let alreadyIterated = Code(.alreadyIterated)
+
+        /// The kind's name, such as `unexpectedStatus`.
+        public var description: String { kind.rawValue }
+    }
+
+    /// The details that go with a kind.
+    private indirect enum Detail: Sendable, Hashable {
+        case none
+        case status(Int)
+        case contentType(String?)
+        case message(String)
+        case timeout(Duration)
+        case limit(Int)
+        case gaveUp(attempts: Int, lastFailure: EventSourceError?)
     }
 
     /// What went wrong.
@@ -40,8 +73,8 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
     /// The URL of the request that failed.
     public let url: String
 
-    /// The head of the answer that caused the error (a status that is not retried or is, a
-    /// wrong `Content-Type`), if there was one.
+    /// The head of the answer that caused the error (a status that is not a stream, a wrong
+    /// `Content-Type`), if there was one.
     public let response: ResponseHead?
 
     /// The start of that answer's body: its only explanation, often (`{"error": {"message": …}}`
@@ -49,18 +82,203 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
     /// after the head; `nil` when there was no answer or it had no body.
     public let responseBody: [UInt8]?
 
-    /// Creates an error.
-    public init(_ code: Code, url: String, response: ResponseHead? = nil, responseBody: [UInt8]? = nil) {
+    private let detail: Detail
+
+    private init(
+        _ code: Code, _ detail: Detail, url: String, response: ResponseHead? = nil, responseBody: [UInt8]? = nil
+    ) {
         self.code = code
+        self.detail = detail
         self.url = url
         self.response = response
         self.responseBody = responseBody
     }
 
+    // MARK: Making errors
+
+    /// The server answered `status` for `url` instead of a stream; `response` is its head.
+    public static func unexpectedStatus(_ status: Int, url: String, response: ResponseHead? = nil) -> Self {
+        Self(.unexpectedStatus, .status(status), url: url, response: response)
+    }
+
+    /// The server answered 2xx for `url` with `contentType` instead of `text/event-stream`.
+    public static func wrongContentType(_ contentType: String?, url: String, response: ResponseHead? = nil) -> Self {
+        Self(.wrongContentType, .contentType(contentType), url: url, response: response)
+    }
+
+    /// The connection to `url` could not be made or broke, as `message` says.
+    public static func transport(_ message: String, url: String) -> Self {
+        Self(.transport, .message(message), url: url)
+    }
+
+    /// The server's certificate is not trusted, as `message` says.
+    public static func tlsVerification(_ message: String, url: String) -> Self {
+        Self(.tlsVerification, .message(message), url: url)
+    }
+
+    /// The server's certificate is for another host name, as `message` says.
+    public static func tlsHostNameMismatch(_ message: String, url: String) -> Self {
+        Self(.tlsHostNameMismatch, .message(message), url: url)
+    }
+
+    /// A redirect from `url` was not followed, as `message` says.
+    public static func redirect(_ message: String, url: String) -> Self {
+        Self(.redirect, .message(message), url: url)
+    }
+
+    /// Nothing arrived from `url` for `timeout`.
+    public static func idleTimeout(_ timeout: Duration, url: String) -> Self {
+        Self(.idleTimeout, .timeout(timeout), url: url)
+    }
+
+    /// `url` sent no response head within `timeout`.
+    public static func responseTimeout(_ timeout: Duration, url: String) -> Self {
+        Self(.responseTimeout, .timeout(timeout), url: url)
+    }
+
+    /// An event from `url` was larger than `limit` bytes.
+    public static func eventTooLarge(limit: Int, url: String) -> Self {
+        Self(.eventTooLarge, .limit(limit), url: url)
+    }
+
+    /// The request to `url` could not be made, as `message` says.
+    public static func invalidRequest(_ message: String, url: String) -> Self {
+        Self(.invalidRequest, .message(message), url: url)
+    }
+
+    /// Reconnecting to `url` was given up after `attempts` failed attempts, the last of them
+    /// failing with `lastFailure` (`nil` when it ended cleanly without sending an event).
+    public static func gaveUp(attempts: Int, lastFailure: EventSourceError?, url: String) -> Self {
+        Self(.gaveUp, .gaveUp(attempts: attempts, lastFailure: lastFailure), url: url)
+    }
+
+    /// A second iterator of the source for `url` was made.
+    public static func alreadyIterated(url: String) -> Self {
+        Self(.alreadyIterated, .none, url: url)
+    }
+
+    // MARK: Details
+
+    /// The HTTP status of an ``Code/unexpectedStatus``, or of the answer behind another kind.
+    public var status: Int? {
+        if case .status(let status) = detail { return status }
+        return response?.status
+    }
+
+    /// The `Content-Type` of a ``Code/wrongContentType`` answer (`nil` when it had none).
+    public var contentType: String? {
+        if case .contentType(let type) = detail { return type }
+        return nil
+    }
+
+    /// libcurl's message, or the reason a request could not be made.
+    public var message: String? {
+        if case .message(let message) = detail { return message }
+        return nil
+    }
+
+    /// The timeout of an ``Code/idleTimeout`` or ``Code/responseTimeout``.
+    public var timeout: Duration? {
+        if case .timeout(let timeout) = detail { return timeout }
+        return nil
+    }
+
+    /// The maximum event size of an ``Code/eventTooLarge``.
+    public var limit: Int? {
+        if case .limit(let limit) = detail { return limit }
+        return nil
+    }
+
+    /// How many consecutive attempts failed before ``Code/gaveUp``.
+    public var attempts: Int? {
+        if case .gaveUp(let attempts, _) = detail { return attempts }
+        return nil
+    }
+
+    /// The failure of the last attempt before ``Code/gaveUp``; `nil` when that attempt ended
+    /// cleanly without an event (or for other kinds).
+    public var lastFailure: EventSourceError? {
+        if case .gaveUp(_, let last) = detail { return last }
+        return nil
+    }
+
     /// The same error with the body of its answer.
     func withResponseBody(_ body: [UInt8]?) -> EventSourceError {
         guard let body, !body.isEmpty else { return self }
-        return EventSourceError(code, url: url, response: response, responseBody: body)
+        return EventSourceError(code, detail, url: url, response: response, responseBody: body)
+    }
+
+    /// The same error with the head of the answer that caused it.
+    func withResponse(_ head: ResponseHead) -> EventSourceError {
+        EventSourceError(code, detail, url: url, response: head, responseBody: responseBody)
+    }
+
+    /// Whether reconnecting after this error may succeed (network trouble, timeouts, 408, 429,
+    /// 5xx) rather than repeat the same answer (a 404, a wrong content type).
+    public var isTransient: Bool {
+        switch code {
+        case .transport, .idleTimeout, .responseTimeout: true
+        case .unexpectedStatus: status.map(ResponseClassifier.isRetryable(status:)) ?? false
+        default: false
+        }
+    }
+
+    // MARK: Wording
+
+    /// A sentence saying what came back and what happens next, with the start of the answer's
+    /// body when it had one.
+    public var description: String {
+        sentence(sayingWhatNext: true)
+    }
+
+    /// What went wrong, without "not retrying" (for a failure among retries) but with the
+    /// start of the answer's body.
+    package var summary: String {
+        sentence(sayingWhatNext: false)
+    }
+
+    private func sentence(sayingWhatNext: Bool) -> String {
+        let notRetrying = sayingWhatNext ? "; not retrying" : ""
+        let text: String
+        switch (code, detail) {
+        case (.unexpectedStatus, .status(let status)):
+            let phrase = ResponseHead.reasonPhrase(for: status)
+            text =
+                "server answered \(status)\(phrase.isEmpty ? "" : " " + phrase) for \(url)"
+                + (isTransient ? "" : notRetrying)
+        case (.wrongContentType, .contentType(let type)):
+            text =
+                "server answered \(status ?? 200) for \(url) but with Content-Type "
+                + "\(type.map { "'\($0)'" } ?? "(none)"), not text/event-stream\(notRetrying)"
+        case (.transport, .message(let message)):
+            text = "connection to \(url) failed: \(message)"
+        case (.tlsVerification, .message(let message)):
+            text =
+                "TLS certificate of \(url) could not be verified: \(message) "
+                + "(pass the issuing CA with a CA file, or opt into insecure mode)"
+        case (.tlsHostNameMismatch, .message(let message)):
+            text = "TLS certificate of \(url) does not name its host: \(message)"
+        case (.redirect, .message(let message)):
+            text = "redirect from \(url) refused: \(message)"
+        case (.idleTimeout, .timeout(let timeout)):
+            text = "no data from \(url) for \(timeout.secondsDescription) (idle timeout)"
+        case (.responseTimeout, .timeout(let timeout)):
+            text = "\(url) sent no response within \(timeout.secondsDescription) (connect timeout)"
+        case (.eventTooLarge, .limit(let limit)):
+            text = "an event from \(url) is larger than the maximum event size of \(limit) bytes\(notRetrying)"
+        case (.invalidRequest, .message(let message)):
+            text = "request to \(url) could not be made: \(message)"
+        case (.gaveUp, .gaveUp(let attempts, let last)):
+            text =
+                "gave up on \(url) after \(attempts) failed attempt\(attempts == 1 ? "" : "s"); last failure: "
+                + (last?.summary ?? "the server ended the stream without sending an event")
+        case (.alreadyIterated, _):
+            text = "the events of \(url) are already being consumed: a source is consumed through one iterator"
+        default:
+            text = "\(code) for \(url)"
+        }
+        guard let excerpt = responseBodyExcerpt() else { return text }
+        return text + ": " + excerpt
     }
 
     /// The start of ``responseBody`` as one line for a message: control characters and line
@@ -68,13 +286,13 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
     /// without a body.
     package func responseBodyExcerpt(limit: Int = 200) -> String? {
         guard let responseBody, !responseBody.isEmpty else { return nil }
-        var excerpt = ""
-        var count = 0
         let text = String(decoding: responseBody, as: UTF8.self)
         // Leading and trailing white space says nothing and would show as escapes.
         let trimmed = text.unicodeScalars.drop { $0.properties.isWhitespace }.reversed()
             .drop { $0.properties.isWhitespace }.reversed()
         guard !trimmed.isEmpty else { return nil }
+        var excerpt = ""
+        var count = 0
         for scalar in trimmed {
             if count >= limit {
                 excerpt += "…"
@@ -92,54 +310,4 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         }
         return excerpt
     }
-
-    /// Whether reconnecting after this error may succeed (network trouble, timeouts) rather than
-    /// repeat the same answer (a 404, a wrong content type).
-    public var isTransient: Bool {
-        switch code {
-        case .transport, .idleTimeout, .responseTimeout: true
-        case .unexpectedStatus(let status): ResponseClassifier.isRetryable(status: status)
-        default: false
-        }
-    }
-
-    /// A sentence saying what came back and what happens next, with the start of the answer's
-    /// body when it had one.
-    public var description: String {
-        guard let excerpt = responseBodyExcerpt() else { return sentence }
-        return sentence + ": " + excerpt
-    }
-
-    private var sentence: String {
-        switch code {
-        case .unexpectedStatus(let status):
-            "server answered \(status) \(ResponseHead.reasonPhrase(for: status)) for \(url)"
-                + (isTransient ? "" : "; not retrying")
-        case .wrongContentType(let type):
-            "server answered 200 for \(url) but with Content-Type \(type.map { "'\($0)'" } ?? "(none)"), "
-                + "not text/event-stream; not retrying"
-        case .transport(let message):
-            "connection to \(url) failed: \(message)"
-        case .tlsVerification(let message):
-            "TLS certificate of \(url) could not be verified: \(message) "
-                + "(pass the issuing CA with a CA file, or opt into insecure mode)"
-        case .tlsHostNameMismatch(let message):
-            "TLS certificate of \(url) does not name its host: \(message)"
-        case .responseTimeout(let timeout):
-            "\(url) sent no response within \(timeout.secondsDescription) (connect timeout)"
-        case .redirect(let message):
-            "redirect from \(url) refused: \(message)"
-        case .idleTimeout(let timeout):
-            "no data from \(url) for \(timeout.secondsDescription) (idle timeout)"
-        case .eventTooLarge(let limit):
-            "an event from \(url) is larger than the maximum event size of \(limit) bytes; not retrying"
-        case .invalidRequest(let message):
-            "request to \(url) could not be made: \(message)"
-        case .gaveUp(let attempts, let lastFailure):
-            "gave up on \(url) after \(attempts) failed attempt\(attempts == 1 ? "" : "s"); last failure: \(lastFailure)"
-        case .alreadyIterated:
-            "the events of \(url) are already being consumed: a source is consumed through one iterator"
-        }
-    }
-
 }

@@ -187,10 +187,14 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
                 do {
                     request = try await prepare(request)
                 } catch {
-                    throw EventSourceError(.invalidRequest("the request hook failed: \(error)"), url: url)
+                    throw EventSourceError.invalidRequest("the request hook failed: \(error)", url: url)
                 }
             }
-            transfer = try CurlTransfer(request: TransferRequest(request, configuration), delegate: self)
+            do {
+                transfer = try CurlTransfer(request: TransferRequest(request, configuration), delegate: self)
+            } catch {
+                throw EventSourceError(error, url: url)
+            }
         } catch {
             let wake = core.withLock { core -> CheckedContinuation<Void, Never>?? in
                 guard case .preparing = core.machine.connection else { return nil }
@@ -234,10 +238,10 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             core.withLock { $0.machine.stopRequested(.finishedByServer(status: head.status), transfer: transfer) }
             return .stop
         case .retry(let after):
-            let error = EventSourceError(.unexpectedStatus(head.status), url: url, response: head)
+            let error = EventSourceError.unexpectedStatus(head.status, url: url, response: head)
             ending = .failure(error, retryAfter: after)
         case .fail(let error):
-            ending = .fatal(EventSourceError(error.code, url: error.url, response: head))
+            ending = .fatal(error.withResponse(head))
         }
         core.withLock { $0.machine.stopRequested(ending, transfer: transfer) }
         // The body of an error is often its only explanation.

@@ -57,7 +57,7 @@ public struct ReconnectPolicy: Sendable, Hashable {
     public var minimumRepeatDelay: Duration
 
     /// After how many consecutive failed attempts (connections that delivered no event) to give
-    /// up with ``EventSourceError/Code/gaveUp(attempts:lastFailure:)``; `nil` never gives up.
+    /// up with ``EventSourceError/Code/gaveUp``; `nil` never gives up.
     /// Default: `nil`.
     public var maximumAttempts: Int?
 
@@ -198,17 +198,13 @@ struct ReconnectStateMachine: Sendable {
         if !summary.deliveredEvent {
             failedAttempts += 1
             if streakStart == nil { streakStart = now }
-            let lastFailure: String
-            if case .failure(let error, _) = ending {
-                lastFailure = error.description
-            } else {
-                lastFailure = "the server ended the stream without sending an event"
-            }
+            let lastFailure: EventSourceError?
+            if case .failure(let error, _) = ending { lastFailure = error } else { lastFailure = nil }
             if let maximum = policy.maximumAttempts, failedAttempts > maximum {
-                return .fail(EventSourceError(.gaveUp(attempts: failedAttempts, lastFailure: lastFailure), url: url))
+                return .fail(.gaveUp(attempts: failedAttempts, lastFailure: lastFailure, url: url))
             }
             if let maximum = policy.maximumElapsed, let streakStart, now - streakStart >= maximum {
-                return .fail(EventSourceError(.gaveUp(attempts: failedAttempts, lastFailure: lastFailure), url: url))
+                return .fail(.gaveUp(attempts: failedAttempts, lastFailure: lastFailure, url: url))
             }
         }
 

@@ -27,14 +27,14 @@ enum ResponseClassifier {
         case 200...299:
             let contentType = head.headers.value(for: "Content-Type")
             guard isEventStream(contentType: contentType) else {
-                return .fail(EventSourceError(.wrongContentType(contentType), url: requestURL))
+                return .fail(.wrongContentType(contentType, url: requestURL, response: head))
             }
             return .open
         case let status where isRetryable(status: status):
             let retryAfter = head.headers.value(for: "Retry-After").flatMap { parseRetryAfter($0, now: now) }
             return .retry(after: retryAfter)
         default:
-            return .fail(EventSourceError(.unexpectedStatus(head.status), url: requestURL))
+            return .fail(.unexpectedStatus(head.status, url: requestURL, response: head))
         }
     }
 

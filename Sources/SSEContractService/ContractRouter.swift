@@ -81,7 +81,7 @@ struct ContractRouter: Sendable {
                     + "callbacks to \(callbackBase)")
             stream.start()
             return HTTPResponseMessage(status: 201, headers: ["Location": "/streams/\(stream.id)"])
-        } catch let error as ContractServiceError where error.code == .stopping {
+        } catch let error as ContractServiceError where error == .stopping {
             return .text(503, error.description)
         } catch {
             log("refused to create a stream: \(error)")

@@ -31,7 +31,7 @@ struct HTTPClient: Sendable {
             }
             defer { group.cancelAll() }
             guard let response = try await group.next() ?? nil else {
-                throw ContractServiceError(.timedOut(timeout))
+                throw ContractServiceError.timedOut(timeout)
             }
             return response
         }
@@ -52,7 +52,7 @@ struct HTTPClient: Sendable {
                 }
         } catch {
             try Task.checkCancellation()
-            throw ContractServiceError(.connectionFailed("cannot connect to \(url.authority): \(error)"))
+            throw ContractServiceError.connectionFailed("cannot connect to \(url.authority): \(error)")
         }
 
         return try await channel.executeThenClose { inbound, outbound in
@@ -86,9 +86,9 @@ struct HTTPClient: Sendable {
             } catch let error as CancellationError {
                 throw error
             } catch {
-                throw ContractServiceError(.connectionFailed("the answer from \(url.authority) broke off: \(error)"))
+                throw ContractServiceError.connectionFailed("the answer from \(url.authority) broke off: \(error)")
             }
-            throw ContractServiceError(.connectionFailed("\(url.authority) closed the connection before answering"))
+            throw ContractServiceError.connectionFailed("\(url.authority) closed the connection before answering")
         }
     }
 }

@@ -44,7 +44,7 @@ struct StreamParameters: Sendable, Hashable, Decodable {
 
     /// Decodes and validates a request body.
     ///
-    /// - Throws: ``ContractServiceError/Code/invalidRequest(_:)`` saying what is wrong.
+    /// - Throws: ``ContractServiceError/invalidRequest(_:)`` saying what is wrong.
     static func decode(_ body: [UInt8]) throws -> StreamParameters {
         let parameters: StreamParameters
         do {

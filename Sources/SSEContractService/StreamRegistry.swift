@@ -12,10 +12,10 @@ final class StreamRegistry: Sendable {
 
     /// Registers a stream made by `make` with the next instance number.
     ///
-    /// - Throws: ``ContractServiceError/Code/stopping`` once ``removeAll()`` was called.
+    /// - Throws: ``ContractServiceError/stopping`` once ``removeAll()`` was called.
     func add(_ make: (Int) -> StreamInstance) throws -> StreamInstance {
         try state.withLock { state in
-            guard !state.isStopping else { throw ContractServiceError(.stopping) }
+            guard !state.isStopping else { throw ContractServiceError.stopping }
             let id = state.nextID
             state.nextID += 1
             let stream = make(id)

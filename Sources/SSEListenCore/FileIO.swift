@@ -13,13 +13,14 @@ enum FileIO {
         String(cString: strerror(code))
     }
 
-    /// Reads all of `fd` until end of file.
-    static func readAll(fd: Int32) throws(FileIOError) -> [UInt8] {
+    /// Reads all of `fd` until end of file; more than `limit` bytes is an error.
+    static func readAll(fd: Int32, limit: Int = .max) throws(FileIOError) -> [UInt8] {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
+                guard result.count + count <= limit else { throw FileIOError(message: "larger than \(limit) bytes") }
                 result.append(contentsOf: buffer[0..<count])
             } else if count == 0 {
                 return result
@@ -56,6 +57,15 @@ enum FileIO {
                 throw FileIOError(message: errorText(), code: errno)
             }
         }
+    }
+
+    /// What the symbolic link at `path` points to, as written in the link; `nil` (with `errno`
+    /// set) when it cannot be read.
+    static func symbolicLinkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The directory part of `path` (`.` for a bare file name).

@@ -82,10 +82,14 @@ public struct ListenPlan: Sendable {
             configuration.tls.verifiesPeer = false
         }
         if let caFile = request.caFile {
+            let bundle: [UInt8]
             do {
-                _ = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
+                bundle = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
             } catch {
-                throw ListenError(.unreadableFile, "cannot read --cacert file '\(caFile)': \(error.message)")
+                throw .unreadableFile("cannot read --cacert file '\(caFile)': \(error.message)")
+            }
+            if let problem = PEMBundle.problem(with: bundle, path: caFile) {
+                throw .unreadableFile("--cacert file '\(caFile)' is not a CA bundle in PEM format: \(problem)")
             }
             configuration.tls.caFile = caFile
         }
@@ -115,6 +119,13 @@ public struct ListenPlan: Sendable {
         }
         if let idle = limits.idleTimeout {
             configuration.idleTimeout = idle == 0 ? nil : seconds(idle)
+        }
+        if let connect = limits.connectTimeout {
+            // At least a millisecond: 0.0001 s must not become "no time at all".
+            configuration.connectTimeout = max(.milliseconds(1), seconds(connect))
+        }
+        if let size = limits.maxEventSize {
+            configuration.maximumEventSize = size
         }
 
         // Output.
@@ -150,13 +161,13 @@ public struct ListenPlan: Sendable {
             do {
                 return try readStandardInput()
             } catch {
-                throw ListenError(.unreadableFile, "cannot read the -d @- body from standard input: \(error)")
+                throw .unreadableFile("cannot read the -d @- body from standard input: \(error)")
             }
         }
         do {
             return try FileIO.readFile(path)
         } catch {
-            throw ListenError(.unreadableFile, "cannot read -d/--data file '\(path)': \(error.message)")
+            throw .unreadableFile("cannot read -d/--data file '\(path)': \(error.message)")
         }
     }
 
@@ -165,6 +176,18 @@ public struct ListenPlan: Sendable {
         guard !url.isEmpty else { return "the URL is empty" }
         if url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
             return "'\(url)' is not a URL: it contains spaces or control characters"
+        }
+        if !url.contains("://") {
+            let scheme = url.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
+            if scheme != "http" && scheme != "https" {
+                return "'\(url)' has no scheme; did you mean 'http://\(url)'?"
+            }
+        }
+        if let port = port(of: url) {
+            let number = port.allSatisfy { $0.isASCII && $0.isNumber } ? Int(port) : nil
+            guard let number, (1...65535).contains(number) else {
+                return "'\(url)' has port '\(port)'; a port is a number from 1 to 65535"
+            }
         }
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased() else {
             return "'\(url)' is not a URL; expected something like http://host:port/path"
@@ -178,25 +201,67 @@ public struct ListenPlan: Sendable {
         return nil
     }
 
-    /// Why `line` is not a `Name: value` header, or `nil` when it is one.
-    public static func problem(withHeader line: String) -> String? {
-        guard parseHeader(line) != nil else {
-            return "-H/--header needs 'Name: value' with a valid field name, got '\(line)'"
+    /// The port written in `url`'s authority, if one is (empty after a bare colon counts as none).
+    static func port(of url: String) -> Substring? {
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
+        let rest = url[schemeEnd.upperBound...]
+        var authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.first == "[" {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            authority = authority[authority.index(after: close)...]
         }
-        return nil
+        guard let colon = authority.lastIndex(of: ":") else { return nil }
+        let port = authority[authority.index(after: colon)...]
+        return port.isEmpty ? nil : port
+    }
+
+    /// Why `line` is not a `Name: value` header, or `nil` when it is one: the message blames
+    /// the part that is wrong (no colon, the name, or the value).
+    public static func problem(withHeader line: String) -> String? {
+        switch header(line) {
+        case .success: nil
+        case .failure(let problem): problem.message
+        }
+    }
+
+    /// `Name: value` as a header, or `nil`; see ``problem(withHeader:)`` for why not.
+    static func parseHeader(_ line: String) -> HTTPHeader? {
+        try? header(line).get()
+    }
+
+    /// Why a `-H` argument is not a header.
+    struct HeaderProblem: Error {
+        var message: String
     }
 
     /// `Name: value` as a header: the name a non-empty HTTP token, the value trimmed of spaces and
     /// free of CR, LF and NUL (which would split the request).
-    static func parseHeader(_ line: String) -> HTTPHeader? {
-        guard let colon = line.firstIndex(of: ":") else { return nil }
+    static func header(_ line: String) -> Result<HTTPHeader, HeaderProblem> {
+        let shown = line.unicodeScalars.map {
+            $0 == "\r" ? "\\r" : $0 == "\n" ? "\\n" : $0 == "\0" ? "\\0" : String($0)
+        }
+        .joined()
+        guard let colon = line.firstIndex(of: ":") else {
+            return .failure(HeaderProblem(message: "-H/--header needs 'Name: value', got '\(shown)'"))
+        }
         let name = String(line[..<colon])
-        guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else { return nil }
+        guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else {
+            return .failure(
+                HeaderProblem(
+                    message: "-H/--header needs 'Name: value' with a valid field name (letters, digits, "
+                        + "!#$%&'*+-.^_`|~), got name '\(shown.prefix(while: { $0 != ":" }))' in '\(shown)'"))
+        }
         var value = line[line.index(after: colon)...]
         while let first = value.first, first == " " || first == "\t" { value.removeFirst() }
         while let last = value.last, last == " " || last == "\t" { value.removeLast() }
-        guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { return nil }
-        return HTTPHeader(name, String(value))
+        guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+            return .failure(
+                HeaderProblem(
+                    message: "-H/--header value of '\(name)' contains CR, LF or NUL, which would split the "
+                        + "request: '\(shown)'"))
+        }
+        return .success(HTTPHeader(name, String(value)))
     }
 
     /// Whether `byte` may appear in an HTTP token (RFC 9110 section 5.6.2).

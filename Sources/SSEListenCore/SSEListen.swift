@@ -1,4 +1,5 @@
 import ArgumentParser
+import SSEParser
 
 /// The `sse-listen` command line: every option, its help, and the checks that need no I/O.
 ///
@@ -18,12 +19,18 @@ public struct SSEListen: ParsableCommand {
             EXIT STATUS
               0    ended as asked: --max-events reached, the stream ended with
                    --no-reconnect (or after a POST), the server answered 204 No Content,
-                   --timeout reached, or standard output was closed (| head)
-              1    usage error: a bad option or URL, an unreadable @file, --cacert file
-                   or state file, or a state file that cannot be written
+                   --timeout reached after the stream was open at some point, or
+                   standard output was closed (| head; noticed on a pipe even while
+                   the stream is quiet)
+              1    usage error: a bad option or URL (no scheme, a port outside 1-65535),
+                   a negative or non-finite number, an unreadable @file, a --cacert file
+                   that is not PEM, an unreadable state file, or one that is not a
+                   regular file or cannot be written
               2    gave up (--max-retries exhausted) or a fatal answer: 401, 404 and
                    other 4xx, a wrong Content-Type, a TLS verification failure, or any
-                   failure with --no-reconnect; the message says what came back
+                   failure with --no-reconnect; or --timeout reached without the
+                   stream ever opening (refused, 503 throughout, no answer); the
+                   message says what came back
               130  interrupted by SIGINT (Ctrl-C), after flushing output and state file
               143  terminated by SIGTERM, likewise
 
@@ -33,7 +40,8 @@ public struct SSEListen: ParsableCommand {
               sse-listen -H "Authorization: Bearer $TOKEN" -d @prompt.json \\
                   https://api.example.com/v1/chat/stream
               sse-listen --state-file feed.state https://example.com/feed
-            """
+            """,
+        version: SwiftSSEVersion.current
     )
 
     /// The stream's URL.
@@ -52,7 +60,8 @@ public struct SSEListen: ParsableCommand {
     @OptionGroup(title: "Resuming")
     public var resume: ResumeOptions
 
-    /// `--max-events`, `--timeout`, `--no-reconnect`, `--max-retries`, `--retry-*`, `--idle-timeout`.
+    /// `--max-events`, `--timeout`, `--no-reconnect`, `--max-retries`, `--retry-*`, `--idle-timeout`,
+    /// `--connect-timeout`, `--max-event-size`.
     @OptionGroup(title: "Stopping and reconnecting")
     public var limits: LimitOptions
 
@@ -111,7 +120,10 @@ public struct RequestOptions: ParsableArguments {
     /// A CA bundle.
     @Option(
         name: .customLong("cacert"),
-        help: ArgumentHelp("Verify the server against the CA certificates in this PEM file.", valueName: "file")
+        help: ArgumentHelp(
+            "Verify the server against the CA certificates in this PEM file (checked before connecting).",
+            valueName: "file"
+        )
     )
     public var caFile: String?
 
@@ -198,7 +210,8 @@ public struct ResumeOptions: ParsableArguments {
         name: .customLong("state-file"),
         help: ArgumentHelp(
             "Resume from the event ID saved in this file, and save the latest ID there once its event is "
-                + "written (atomically, mode 0600).",
+                + "written (atomically, mode 0600). Must be a regular file or missing; a symbolic link is "
+                + "followed (its target is updated).",
             valueName: "path"
         )
     )
@@ -220,12 +233,20 @@ public struct LimitOptions: ParsableArguments {
     /// Stop after this many printed events.
     @Option(
         name: .customLong("max-events"),
+        parsing: .unconditional,
         help: ArgumentHelp("Exit (status 0) after printing this many events.", valueName: "n")
     )
     public var maxEvents: Int?
 
     /// The overall deadline.
-    @Option(help: ArgumentHelp("Exit (status 0) after this many seconds.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Exit after this many seconds: status 0 if the stream was open at some point, else 2 with the last "
+                + "failure.",
+            valueName: "seconds"
+        )
+    )
     public var timeout: Double?
 
     /// Never reconnect.
@@ -238,6 +259,7 @@ public struct LimitOptions: ParsableArguments {
     /// Give up after this many consecutive failed attempts.
     @Option(
         name: .customLong("max-retries"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Give up (status 2) after this many consecutive failed reconnects (default: never give up).",
             valueName: "n"
@@ -248,6 +270,7 @@ public struct LimitOptions: ParsableArguments {
     /// The first backoff delay.
     @Option(
         name: .customLong("retry-initial"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "The first reconnect delay in milliseconds, doubling with each failed attempt "
                 + "(default: 1000, or the server's retry:).",
@@ -259,6 +282,7 @@ public struct LimitOptions: ParsableArguments {
     /// The largest backoff delay.
     @Option(
         name: .customLong("retry-max"),
+        parsing: .unconditional,
         help: ArgumentHelp("The longest reconnect delay in milliseconds (default: 30000).", valueName: "ms")
     )
     public var retryMax: Int?
@@ -266,6 +290,7 @@ public struct LimitOptions: ParsableArguments {
     /// The idle timeout.
     @Option(
         name: .customLong("idle-timeout"),
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Reconnect when nothing (not even a heartbeat) arrives for this many seconds (default: 300; 0: never).",
             valueName: "seconds"
@@ -273,27 +298,63 @@ public struct LimitOptions: ParsableArguments {
     )
     public var idleTimeout: Double?
 
+    /// The connect timeout.
+    @Option(
+        name: .customLong("connect-timeout"),
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Fail a connection attempt (and retry) when connecting, or waiting for the response head, takes "
+                + "longer than this many seconds (default: 30).",
+            valueName: "seconds"
+        )
+    )
+    public var connectTimeout: Double?
+
+    /// The parser's event size limit.
+    @Option(
+        name: .customLong("max-event-size"),
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "The largest event accepted, in bytes; a larger one ends the run with status 2 "
+                + "(default: 16777216, 16 MiB).",
+            valueName: "bytes"
+        )
+    )
+    public var maxEventSize: Int?
+
     /// Creates empty options; the parser fills them in.
     public init() {}
 
-    /// Checks ranges.
+    /// Checks ranges: whole numbers and finite numbers of seconds, positive (or 0 where 0 means
+    /// something). Negative values reach here, not "Missing value": the options take the next
+    /// argument whatever it looks like.
     public func validate() throws {
-        if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1, got \(maxEvents)") }
-        if let timeout, !(timeout > 0 && timeout.isFinite) {
-            throw ValidationError("--timeout must be a positive number of seconds, got \(timeout)")
-        }
-        if let maxRetries, maxRetries < 0 {
-            throw ValidationError("--max-retries cannot be negative, got \(maxRetries)")
-        }
-        if let retryInitial, retryInitial < 0 {
-            throw ValidationError("--retry-initial cannot be negative, got \(retryInitial)")
-        }
-        if let retryMax, retryMax < 1 { throw ValidationError("--retry-max must be at least 1 ms, got \(retryMax)") }
-        if let idleTimeout, !(idleTimeout >= 0 && idleTimeout.isFinite) {
-            throw ValidationError("--idle-timeout must be 0 or a positive number of seconds, got \(idleTimeout)")
-        }
+        try Self.check("--max-events", maxEvents, allowsZero: false)
+        try Self.check("--timeout", timeout, allowsZero: false, unit: "seconds")
+        try Self.check("--max-retries", maxRetries, allowsZero: true)
+        try Self.check("--retry-initial", retryInitial, allowsZero: true, unit: "milliseconds")
+        try Self.check("--retry-max", retryMax, allowsZero: false, unit: "milliseconds")
+        try Self.check("--idle-timeout", idleTimeout, allowsZero: true, unit: "seconds; 0: never")
+        try Self.check("--connect-timeout", connectTimeout, allowsZero: false, unit: "seconds")
+        try Self.check("--max-event-size", maxEventSize, allowsZero: false, unit: "bytes")
         if noReconnect && maxRetries != nil {
             throw ValidationError("--max-retries has no effect with --no-reconnect")
+        }
+    }
+
+    /// Rejects a negative (or zero, unless `allowsZero`) whole number.
+    static func check(_ name: String, _ value: Int?, allowsZero: Bool, unit: String = "a whole number") throws {
+        guard let value, value < (allowsZero ? 0 : 1) else { return }
+        throw ValidationError("\(name) must be positive\(allowsZero ? " or 0" : "") (\(unit)), got \(value)")
+    }
+
+    /// Rejects a negative (or zero, unless `allowsZero`), infinite or NaN number.
+    static func check(_ name: String, _ value: Double?, allowsZero: Bool, unit: String) throws {
+        guard let value else { return }
+        guard value.isFinite, value > 0 || (allowsZero && value == 0) else {
+            let shown = value.isFinite && value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
+            throw ValidationError(
+                "\(name) must be positive\(allowsZero ? " or 0" : "") (a finite number of \(unit)), got \(shown)")
         }
     }
 }

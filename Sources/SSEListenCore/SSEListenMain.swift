@@ -62,6 +62,9 @@ public enum SSEListenMain {
     }
 
     /// Listens as `plan` says and returns the exit status (see ``ListenOutcome/exitCode``).
+    ///
+    /// The program: start the source, feed each update to a ``ListenSession``, write what it
+    /// returns, stop when it (or a signal, `--timeout`, or the reader of standard output) says so.
     public static func run(_ plan: ListenPlan) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         let stop = StopRequest()
@@ -70,6 +73,11 @@ public enum SSEListenMain {
         let output = OutputWriter(stateFile: plan.stateFile, savedID: plan.configuration.lastEventID) {
             if stop.request(.outputClosed) { source.close() }
         }
+        // The reader of a pipe may leave while the stream is quiet: end then, not at the next event.
+        let hangUp = HangUpWatcher.start {
+            if stop.request(.outputClosed) { source.close() }
+        }
+        defer { hangUp?.cancel() }
         let signals = SignalWatcher([SIGINT, SIGTERM]) { number in
             guard stop.request(.interrupted(signal: number)) else {
                 // A second signal, or one during shutdown: the person means it.
@@ -89,29 +97,7 @@ public enum SSEListenMain {
         }
         defer { timeoutTask?.cancel() }
 
-        var reporter = StatusReporter(url: plan.url, verbose: plan.verbose)
-        var formatter = EventFormatter(format: plan.format, style: plan.stdoutStyle)
-        var printed = 0
-        var failure: EventSourceError?
-
-        func report(_ lines: [StatusLine]) async {
-            var text = ""
-            for line in lines where !plan.quiet || line.level == .error {
-                text += line.rendered(style: plan.stderrStyle)
-            }
-            await output.write(text, to: .stderr)
-        }
-        func takeNotes() -> [StatusLine] {
-            var lines: [StatusLine] = []
-            for note in notes.take() {
-                switch note {
-                case .lines(let more): lines += more
-                case .status(let status): reporter.record(status: status)
-                }
-            }
-            return lines
-        }
-
+        var session = ListenSession(plan: plan)
         // Events are formatted here and handed to the writer once the source's batch is used up
         // (or 64 KiB are waiting): one lock round trip per batch instead of per event, and no
         // added latency, since the batch ends exactly when the next event would have to wait.
@@ -128,37 +114,30 @@ public enum SSEListenMain {
                 stagedID = nil
             }
         }
+        func report(_ lines: [StatusLine]) async {
+            guard !lines.isEmpty else { return }
+            await output.write(lines.map { $0.rendered(style: plan.stderrStyle) }.joined(), to: .stderr)
+        }
 
+        var failure: EventSourceError?
         do throws(EventSourceError) {
             var updates = source.updates.makeAsyncIterator()
-            events: while let update = try await updates.next() {
-                guard case .event(let event) = update else {
+            while let update = try await updates.next() {
+                let reaction = session.handle(update, stdout: &staged, hookLines: notes.take)
+                if let id = reaction.savedID { stagedID = id }
+                if !reaction.lines.isEmpty || reaction.stop != nil || updates.bufferedCount == 0
+                    || staged.count >= 64 * 1024
+                {
                     await flushStaged()
-                    if case .state(.connecting) = update {
-                        // The request hook runs after this state is reported: its lines follow.
-                        let lines = reporter.lines(for: update)
-                        await report(lines + takeNotes())
-                    } else {
-                        await report(takeNotes() + reporter.lines(for: update))
-                    }
-                    continue
-                }
-                if plan.eventTypes.isEmpty || plan.eventTypes.contains(event.type) {
-                    formatter.append(event, to: &staged)
-                    printed += 1
-                }
-                stagedID = event.id
-                let reachedMax = plan.maxEvents.map { printed >= $0 } ?? false
-                if updates.bufferedCount == 0 || staged.count >= 64 * 1024 || reachedMax {
-                    await flushStaged()
+                    await report(reaction.lines)
                 }
                 if let stateFailure = output.stateFailure {
                     if stop.request(.usageError(stateFailure)) { source.close() }
-                    break events
+                    break
                 }
-                if let maxEvents = plan.maxEvents, printed >= maxEvents {
-                    if stop.request(.maxEventsReached(printed)) { source.close() }
-                    break events
+                if let reason = reaction.stop {
+                    if stop.request(reason) { source.close() }
+                    break
                 }
             }
         } catch {
@@ -168,40 +147,34 @@ public enum SSEListenMain {
         source.close()
         await output.drain()
 
-        var outcome = stop.reason ?? failure.map(ListenOutcome.failed) ?? .streamEnded
-        if let stateFailure = output.stateFailure, outcome.exitCode == 0 || outcome == .outputClosed {
-            outcome = .usageError(stateFailure)
-        }
-        await report(takeNotes() + reporter.finalLines(for: outcome))
+        let (outcome, lines) = session.finish(
+            stop: stop.reason, failure: failure, stateFailure: output.stateFailure, hookLines: notes.take())
+        await report(lines)
         await output.drain()
         return outcome.exitCode
     }
 
-    /// The hooks that feed `--verbose` and the 204 status line: they run on other threads, so
-    /// they leave notes for the loop, which prints them in order with the states that follow.
+    /// The hook that feeds `--verbose`: it runs on other threads, so it leaves lines for the loop,
+    /// which prints them in order with the states that follow.
     private static func hooks(_ plan: ListenPlan, notes: HookNotes) -> EventSource.Hooks {
         var hooks = EventSource.Hooks()
-        let verbose = plan.verbose
+        guard plan.verbose else { return hooks }
         let userAgent = plan.configuration.userAgent
-        if verbose {
-            hooks.prepareRequest = { request in
-                notes.append(
-                    .lines(
-                        StatusReporter.requestLines(
-                            method: request.method,
-                            url: request.url,
-                            headers: request.headers,
-                            body: request.body,
-                            userAgent: userAgent
-                        )
-                    )
+        hooks.prepareRequest = { request in
+            notes.append(
+                StatusReporter.requestLines(
+                    method: request.method,
+                    url: request.url,
+                    headers: request.headers,
+                    body: request.body,
+                    userAgent: userAgent
                 )
-                return request
-            }
+            )
+            return request
         }
+        // The response head of every answer, including those that never open a stream (a 404).
         hooks.classifyResponse = { head in
-            notes.append(.status(head.status))
-            if verbose { notes.append(.lines(StatusReporter.responseLines(head))) }
+            notes.append(StatusReporter.responseLines(head))
             return nil
         }
         return hooks
@@ -238,23 +211,18 @@ final class StopRequest: Sendable {
     var reason: ListenOutcome? { first.withLock { $0 } }
 }
 
-/// What the hooks saw, waiting for the consumer loop to print it in order.
+/// The lines the `--verbose` hooks left, waiting for the consumer loop to print them in order.
 final class HookNotes: Sendable {
-    enum Note: Sendable {
-        case lines([StatusLine])
-        case status(Int)
+    private let lines = Mutex<[StatusLine]>([])
+
+    func append(_ more: [StatusLine]) {
+        lines.withLock { $0 += more }
     }
 
-    private let notes = Mutex<[Note]>([])
-
-    func append(_ note: Note) {
-        notes.withLock { $0.append(note) }
-    }
-
-    func take() -> [Note] {
-        notes.withLock { notes in
-            defer { notes.removeAll() }
-            return notes
+    func take() -> [StatusLine] {
+        lines.withLock { lines in
+            defer { lines.removeAll() }
+            return lines
         }
     }
 }

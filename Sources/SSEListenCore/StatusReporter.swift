@@ -36,7 +36,8 @@ public struct StatusLine: Sendable, Hashable {
     }
 
     /// The line as written: `sse-listen: ` and the text (error lines say `error:`), coloured by
-    /// level when `style` has colours, ending with a line feed. Detail lines (headers) carry no prefix.
+    /// level when `style` has colours, ending with a line feed. Every line carries the prefix, so
+    /// that `-v` output mixed with another program's is still attributable.
     public func rendered(style: TerminalStyle) -> String {
         let text = style.sanitized(self.text)
         switch level {
@@ -44,13 +45,13 @@ public struct StatusLine: Sendable, Hashable {
         case .success: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .green) + "\n"
         case .warning: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .yellow) + "\n"
         case .error: return style.paint("sse-listen: error:", .red) + " " + text + "\n"
-        case .detail: return style.paint(text, .dim) + "\n"
+        case .detail: return style.paint("sse-listen:", .dim) + " " + style.paint(text, .dim) + "\n"
         }
     }
 }
 
 /// Turns what the source reports into status lines. Pure: it only remembers what it needs to
-/// phrase the next line (the first connection, the last disconnect, the last status code).
+/// phrase the next line (the first connection, the last disconnect).
 public struct StatusReporter: Sendable {
     /// The URL as shown: with any password replaced by `***`.
     public let displayURL: String
@@ -59,7 +60,6 @@ public struct StatusReporter: Sendable {
 
     private var connections = 0
     private var lastDisconnect: DisconnectReason?
-    private var lastStatus: Int?
     /// Whether the current connection got as far as an open stream.
     private var isOpen = false
 
@@ -69,21 +69,16 @@ public struct StatusReporter: Sendable {
         self.verbose = verbose
     }
 
-    /// Records the status of a response head, which the source reports only for streams that
-    /// open; a 204 is only known from here.
-    public mutating func record(status: Int) {
-        lastStatus = status
-    }
-
     /// The lines for one update of the source (often none).
     public mutating func lines(for update: EventSourceUpdate) -> [StatusLine] {
         switch update {
         case .event:
             return []
         case .comment(let text):
-            return verbose ? [StatusLine(.detail, ":\(text)")] : []
+            return verbose ? [StatusLine(.detail, "comment:\(text)")] : []
         case .retry(let delay):
-            return verbose ? [StatusLine(.detail, "server set the reconnection time to \(Self.describe(delay))")] : []
+            return verbose
+                ? [StatusLine(.detail, "server set the reconnection time to \(delay.secondsDescription)")] : []
         case .state(let state):
             return lines(for: state)
         }
@@ -99,7 +94,6 @@ public struct StatusReporter: Sendable {
             if !lastEventID.isEmpty { text += ", resuming after Last-Event-ID \(lastEventID)" }
             return [StatusLine(.info, text)]
         case .open(let head):
-            lastStatus = head.status
             isOpen = true
             var text = "connected: \(head.status) \(Self.reasonPhrase(head.status))"
                 .trimmingTrailingSpaces()
@@ -112,7 +106,7 @@ public struct StatusReporter: Sendable {
             return [
                 StatusLine(
                     .warning,
-                    "\(describe(reason)); reconnecting in \(Self.describe(delay)) (attempt \(attempt))"
+                    "\(describe(reason)); reconnecting in \(delay.secondsDescription) (attempt \(attempt))"
                 )
             ]
         case .finished:
@@ -126,33 +120,57 @@ public struct StatusReporter: Sendable {
         case .maxEventsReached(let count):
             return [StatusLine(.info, "printed \(count) event\(count == 1 ? "" : "s") (--max-events); done")]
         case .streamEnded:
-            if lastStatus == 204 {
-                return [StatusLine(.info, "the server answered 204 No Content: the stream is over")]
+            if case .finishedByServer? = lastDisconnect, let lastDisconnect {
+                return [StatusLine(.info, lastDisconnect.description)]
             }
             if lastDisconnect == .endOfStream {
                 return [StatusLine(.info, "the server ended the stream; done")]
             }
             return [StatusLine(.info, "the stream is over")]
         case .timedOut(let duration):
-            return [StatusLine(.info, "the --timeout of \(Self.describe(duration)) is up; done")]
+            return [StatusLine(.info, "the --timeout of \(duration.secondsDescription) is up; done")]
+        case .timedOutBeforeOpen(let duration, let lastFailure):
+            // Nothing worked: a script must not mistake this for a run that received events.
+            let failure = lastFailure.map { "; last failure: \(describe(.failure($0)))" } ?? " (still connecting)"
+            return [
+                StatusLine(
+                    .error,
+                    "no stream from \(displayURL) within the --timeout of \(duration.secondsDescription)\(failure)")
+            ]
         case .outputClosed:
             return []
         case .interrupted(let signal):
             return [StatusLine(.info, "interrupted by \(signal == SIGTERM ? "SIGTERM" : "SIGINT")")]
         case .failed(let error):
-            if case .gaveUp(let attempts, let lastFailure) = error.code {
-                // The library's sentence nests the last failure's own sentence, whose "; not
-                // retrying" (said of a single status) contradicts the retries that were made.
-                let failure = lastFailure.hasSuffix("; not retrying") ? String(lastFailure.dropLast(14)) : lastFailure
-                let text =
-                    "gave up on \(error.url) after \(attempts) failed attempt\(attempts == 1 ? "" : "s"); "
-                    + "last failure: \(failure)"
+            switch FailureKind(error) {
+            case .gaveUp:
+                // The library's sentence words the last failure as one among retries.
+                return [StatusLine(.error, redacting(error.description, url: error.url))]
+            case .tlsVerification(let message):
+                let text = Self.tlsFailure(url: error.url, message: message, wrongHost: false)
                 return [StatusLine(.error, redacting(text, url: error.url))]
+            case .tlsHostNameMismatch(let message):
+                let text = Self.tlsFailure(url: error.url, message: message, wrongHost: true)
+                return [StatusLine(.error, redacting(text, url: error.url))]
+            default:
+                break
             }
             return [StatusLine(.error, redacting(error.description, url: error.url))]
         case .usageError(let error):
             return [StatusLine(.error, error.message)]
         }
+    }
+
+    /// A TLS verification failure in the command's terms: the library's sentence names its API
+    /// (a CA file, insecure mode); this one names `--cacert FILE` and `-k`, and does not suggest
+    /// a CA when the certificate is for another host name, where a CA would not help.
+    static func tlsFailure(url: String, message: String, wrongHost: Bool) -> String {
+        let hint =
+            wrongHost
+            ? "the certificate is for another host name: connect with a name it was issued for, "
+                + "or use -k to skip verification (for testing only)"
+            : "pass the issuing CA with --cacert FILE, or use -k to skip verification (for testing only)"
+        return "TLS certificate of \(url) could not be verified: \(message) (\(hint))"
     }
 
     /// What ended a connection, for a reconnect line.
@@ -165,13 +183,13 @@ public struct StatusReporter: Sendable {
         case .failure(let error):
             // The library's sentence for a status ends with "not retrying", which is not true of
             // the 408/429/5xx answers that reach a reconnect line.
-            switch error.code {
-            case .unexpectedStatus(let status):
+            switch FailureKind(error) {
+            case .status(let status):
                 return "the server answered \(status) \(Self.reasonPhrase(status))".trimmingTrailingSpaces()
             case .transport(let message):
                 return isOpen ? "connection lost: \(message)" : "cannot connect: \(message)"
             case .idleTimeout(let timeout):
-                return "no data for \(Self.describe(timeout)) (idle timeout)"
+                return "no data for \(timeout.secondsDescription) (idle timeout)"
             default:
                 return redacting(error.description, url: error.url)
             }
@@ -255,15 +273,6 @@ public struct StatusReporter: Sendable {
     }
 
     // MARK: Wording
-
-    /// "250 ms", "1.5 s", "2 s".
-    public static func describe(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-        if milliseconds < 1000 { return "\(milliseconds) ms" }
-        let tenths = (milliseconds + 50) / 100
-        return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
-    }
 
     /// The reason phrase of common statuses; empty for others.
     public static func reasonPhrase(_ status: Int) -> String {

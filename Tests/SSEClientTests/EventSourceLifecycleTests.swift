@@ -187,7 +187,7 @@ struct EventSourceLifecycleTests {
             var timeouts = 0
             for try await update in source.updates {
                 if case .state(.disconnected(.failure(let error))) = update {
-                    #expect(error.code == .idleTimeout(.milliseconds(150)))
+                    #expect(error.code == .idleTimeout && error.timeout == .milliseconds(150))
                     timeouts += 1
                 }
                 if timeouts == 2 { break }

@@ -159,7 +159,7 @@ struct EventSourceRequestTests {
                 hooks: EventSource.Hooks(prepareRequest: { _ in throw NoToken() })
             )
             let (_, error) = try await collectUntilEnd(source)
-            guard case .invalidRequest(let message)? = error?.code else {
+            guard error?.code == .invalidRequest, let message = error?.message else {
                 Issue.record("expected invalidRequest, got \(String(describing: error))")
                 return
             }

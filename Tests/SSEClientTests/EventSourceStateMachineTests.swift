@@ -261,7 +261,7 @@ struct EventSourceStateMachineTests {
         var machine = machine()
         let transfer = Transfer("first")
         running(&machine, transfer)
-        let error = EventSourceError(.eventTooLarge(limit: 10), url: "http://x/")
+        let error = EventSourceError.eventTooLarge(limit: 10, url: "http://x/")
         #expect(machine.parseFailed(error) === transfer)
         #expect(receive(&machine, "more", from: transfer) == .discarded)
         _ = machine.transferCompleted(transfer, as: .closed, at: 0)

@@ -15,7 +15,7 @@ struct HostileServerTests {
                 EventSource(url: url, configuration: .testing { $0.maximumEventSize = 256 * 1024 })
             )
             #expect(events.isEmpty)
-            #expect(error?.code == .eventTooLarge(limit: 256 * 1024))
+            #expect(error?.code == .eventTooLarge && error?.limit == 256 * 1024)
             #expect(error?.description.contains("maximum event size") == true)
         }
     }
@@ -28,7 +28,7 @@ struct HostileServerTests {
             let (_, error) = try await collectUntilEnd(
                 EventSource(url: url, configuration: .testing { $0.maximumEventSize = 64 * 1024 })
             )
-            #expect(error?.code == .eventTooLarge(limit: 64 * 1024))
+            #expect(error?.code == .eventTooLarge && error?.limit == 64 * 1024)
         }
     }
 
@@ -58,7 +58,9 @@ struct HostileServerTests {
                 }
             )
             let (_, error) = try await collectUntilEnd(source)
-            guard case .gaveUp(let attempts, let last)? = error?.code else {
+            guard error?.code == .gaveUp, let attempts = error?.attempts,
+                let last = error?.lastFailure?.description ?? error?.description
+            else {
                 Issue.record("expected gave up, got \(String(describing: error))")
                 return
             }
@@ -84,7 +86,9 @@ struct HostileServerTests {
             let start = clock.now
             let (_, error) = try await collectUntilEnd(source)
             let elapsed = clock.now - start
-            guard case .gaveUp(let attempts, let last)? = error?.code else {
+            guard error?.code == .gaveUp, let attempts = error?.attempts,
+                let last = error?.lastFailure?.description ?? error?.description
+            else {
                 Issue.record("expected gave up, got \(String(describing: error))")
                 return
             }
@@ -111,7 +115,9 @@ struct HostileServerTests {
             )
             let (events, error) = try await collectUntilEnd(source)
             #expect(events.isEmpty)
-            guard case .gaveUp(let attempts, let last)? = error?.code else {
+            guard error?.code == .gaveUp, let attempts = error?.attempts,
+                let last = error?.lastFailure?.description ?? error?.description
+            else {
                 Issue.record("expected gave up, got \(String(describing: error))")
                 return
             }
@@ -139,7 +145,9 @@ struct HostileServerTests {
             )
             let (events, error) = try await collectUntilEnd(source)
             #expect(events.isEmpty)
-            guard case .gaveUp(let attempts, let last)? = error?.code else {
+            guard error?.code == .gaveUp, let attempts = error?.attempts,
+                let last = error?.lastFailure?.description ?? error?.description
+            else {
                 Issue.record("expected gave up, got \(String(describing: error))")
                 return
             }
@@ -155,7 +163,7 @@ struct HostileServerTests {
             let source = EventSource(url: server.url(for: scenario), configuration: .testing())
             let (events, failure) = try await eventsUntilFirstFailure(source)
             #expect(events.map(\.id) == ["1", "2", "3"])
-            guard case .transport(let message)? = failure?.code else {
+            guard failure?.code == .transport, let message = failure?.message else {
                 Issue.record("expected a transport error, got \(String(describing: failure))")
                 return
             }
@@ -175,7 +183,7 @@ struct HostileServerTests {
             )
             let (events, failure) = try await eventsUntilFirstFailure(source)
             #expect(events.map(\.id) == ["1", "2", "3"])
-            #expect(failure?.code == .idleTimeout(.seconds(2)))
+            #expect(failure?.code == .idleTimeout && failure?.timeout == .seconds(2))
         }
     }
 
@@ -189,7 +197,7 @@ struct HostileServerTests {
             var iterator = source.updates.makeAsyncIterator()
             var sawIdleTimeout = false
             while let update = try await iterator.next() {
-                if case .state(.disconnected(.failure(let error))) = update, case .idleTimeout = error.code {
+                if case .state(.disconnected(.failure(let error))) = update, error.code == .idleTimeout {
                     sawIdleTimeout = true
                     break
                 }
@@ -205,7 +213,7 @@ struct HostileServerTests {
     )
     func refusedURLs(url: String) async throws {
         let (_, error) = try await collectUntilEnd(EventSource(url: url, configuration: .testing()))
-        guard case .invalidRequest? = error?.code else {
+        guard error?.code == .invalidRequest else {
             Issue.record("expected invalidRequest for \(url), got \(String(describing: error))")
             return
         }
@@ -220,7 +228,7 @@ struct HostileServerTests {
             configuration: .testing { $0.reconnect = policy }
         )
         let (_, error) = try await collectUntilEnd(source)
-        guard case .gaveUp(let attempts, _)? = error?.code else {
+        guard error?.code == .gaveUp, let attempts = error?.attempts else {
             Issue.record("expected gave up, got \(String(describing: error))")
             return
         }
@@ -237,7 +245,7 @@ struct RedirectWithoutTargetTests {
             scenario.location = ""
             let url = server.url(for: scenario)
             let (_, error) = try await collectUntilEnd(EventSource(url: url, configuration: .testing()))
-            #expect(error?.code == .unexpectedStatus(302))
+            #expect(error?.code == .unexpectedStatus && error?.status == 302)
             #expect(server.requests.count == 1)
         }
     }

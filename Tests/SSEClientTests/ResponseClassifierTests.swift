@@ -30,8 +30,9 @@ struct ResponseClassifierTests {
     )
     func wrongContentType(contentType: String?) {
         let headers = contentType.map { [HTTPHeader("Content-Type", $0)] } ?? []
-        let disposition = ResponseClassifier.classify(head(200, headers), requestURL: "http://x/", now: now)
-        #expect(disposition == .fail(EventSourceError(.wrongContentType(contentType), url: "http://x/")))
+        let answer = head(200, headers)
+        let disposition = ResponseClassifier.classify(answer, requestURL: "http://x/", now: now)
+        #expect(disposition == .fail(.wrongContentType(contentType, url: "http://x/", response: answer)))
         if case .fail(let error) = disposition {
             #expect(error.description.contains(contentType ?? "(none)"))
             #expect(!error.isTransient)
@@ -46,18 +47,23 @@ struct ResponseClassifierTests {
     @Test("408, 429 and 5xx are retried", arguments: [408, 429, 500, 502, 503, 504, 599])
     func retried(status: Int) {
         #expect(ResponseClassifier.classify(head(status), requestURL: "u", now: now) == .retry(after: nil))
-        #expect(EventSourceError(.unexpectedStatus(status), url: "u").isTransient)
+        #expect(EventSourceError.unexpectedStatus(status, url: "u").isTransient)
     }
 
     @Test("other statuses are fatal", arguments: [301, 304, 400, 401, 403, 404, 405, 410, 418, 451])
     func fatal(status: Int) {
-        let disposition = ResponseClassifier.classify(head(status), requestURL: "http://x/y", now: now)
-        #expect(disposition == .fail(EventSourceError(.unexpectedStatus(status), url: "http://x/y")))
+        let answer = head(status)
+        let disposition = ResponseClassifier.classify(answer, requestURL: "http://x/y", now: now)
+        #expect(disposition == .fail(.unexpectedStatus(status, url: "http://x/y", response: answer)))
+        if case .fail(let error) = disposition {
+            #expect(error.status == status)
+            #expect(!error.description.contains("  "), "no double space when the status has no reason phrase")
+        }
     }
 
     @Test("the fatal-status message names the status and the URL")
     func statusMessage() {
-        let error = EventSourceError(.unexpectedStatus(404), url: "https://example.com/feed")
+        let error = EventSourceError.unexpectedStatus(404, url: "https://example.com/feed")
         #expect(error.description == "server answered 404 Not Found for https://example.com/feed; not retrying")
     }
 

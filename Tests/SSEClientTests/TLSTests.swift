@@ -20,7 +20,7 @@ struct TLSTests {
             try await fixture.withListener(certificate: "selfsigned", upstreamPort: server.port) { port in
                 let (_, error) = try await collectUntilEnd(
                     EventSource(url: stream(port: port), configuration: .testing()))
-                guard case .tlsVerification(let message)? = error?.code else {
+                guard error?.code == .tlsVerification, let message = error?.message else {
                     Issue.record("expected a TLS verification error, got \(String(describing: error))")
                     return
                 }
@@ -56,7 +56,7 @@ struct TLSTests {
                     configuration: .testing { $0.tls.caFile = fixture.path("ca.pem") }
                 )
                 let (_, error) = try await collectUntilEnd(source)
-                guard case .tlsHostNameMismatch(let message)? = error?.code else {
+                guard error?.code == .tlsHostNameMismatch, let message = error?.message else {
                     Issue.record("expected a host name mismatch, got \(String(describing: error))")
                     return
                 }

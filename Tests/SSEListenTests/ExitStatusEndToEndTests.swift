@@ -37,7 +37,7 @@ struct ExitStatusEndToEndTests {
         }
     }
 
-    @Test("0: --timeout reached, while streaming or while the server says nothing")
+    @Test("0: --timeout reached while streaming (2 when no stream ever opened: TimeoutEndToEndTests)")
     func timeout() async throws {
         try await TestServer.withRunning { server in
             let start = ContinuousClock.now
@@ -51,10 +51,6 @@ struct ExitStatusEndToEndTests {
             // Not before the timeout was up; how long after it, on a loaded machine, is not this
             // test's business (finish() bounds a hang).
             #expect(ContinuousClock.now - start >= .seconds(1))
-
-            let silent = try await ListenProcess.run([server.url(for: .hangBeforeHeaders), "--timeout", "0.3"])
-            #expect(silent.status == 0)
-            #expect(silent.stdout.isEmpty)
         }
     }
 
@@ -79,9 +75,9 @@ struct ExitStatusEndToEndTests {
         arguments: [
             (["--nope", "http://127.0.0.1:1/"], "Unknown option '--nope'"),
             (["http://127.0.0.1:1/", "--format", "xml"], "The value 'xml' is invalid for '--format <format>'"),
-            (["http://127.0.0.1:1/", "--max-events", "0"], "--max-events must be at least 1, got 0"),
+            (["http://127.0.0.1:1/", "--max-events", "0"], "--max-events must be positive (a whole number), got 0"),
             (["http://127.0.0.1:1/", "--max-events", "many"], "The value 'many' is invalid for '--max-events <n>'"),
-            (["http://127.0.0.1:1/", "--timeout", "0"], "--timeout must be a positive number of seconds"),
+            (["http://127.0.0.1:1/", "--timeout", "0"], "--timeout must be positive (a finite number of seconds)"),
             (["http://127.0.0.1:1/", "-H", "no colon"], "-H/--header needs 'Name: value'"),
             (["http://127.0.0.1:1/", "-u", "nopassword"], "-u/--user needs USER:PASSWORD"),
             (["http://127.0.0.1:1/", "-q", "-v"], "--quiet and --verbose cannot be used together"),

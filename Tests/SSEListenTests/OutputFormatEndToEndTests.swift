@@ -187,17 +187,19 @@ struct OutputFormatEndToEndTests {
             #expect(result.status == 0)
             #expect(result.ids == ["1", "2"])
             let lines = result.stderrLines
-            #expect(lines.contains("> GET \(server.url(for: .numbered(count: 2)))"))
-            #expect(lines.contains("> Authorization: Bearer [redacted]"))
-            #expect(lines.contains("> Cookie: [redacted]"))
-            #expect(lines.contains("> X-Trace: visible"))
-            #expect(lines.contains("> Accept: text/event-stream"))
-            #expect(lines.contains { $0.hasPrefix("> User-Agent: swift-sse/1") })
-            #expect(lines.contains("< 200 OK"))
-            #expect(lines.contains("< Content-Type: text/event-stream"))
+            #expect(lines.contains("sse-listen: > GET \(server.url(for: .numbered(count: 2)))"))
+            #expect(lines.contains("sse-listen: > Authorization: Bearer [redacted]"))
+            #expect(lines.contains("sse-listen: > Cookie: [redacted]"))
+            #expect(lines.contains("sse-listen: > X-Trace: visible"))
+            #expect(lines.contains("sse-listen: > Accept: text/event-stream"))
+            #expect(lines.contains { $0.hasPrefix("sse-listen: > User-Agent: swift-sse/") })
+            #expect(lines.contains("sse-listen: < 200 OK"))
+            #expect(lines.contains("sse-listen: < Content-Type: text/event-stream"))
             #expect(!result.stderr.contains("sekrit"))
             // In order: connecting, the request, the response, connected.
-            let order = ["sse-listen: connecting", "> GET", "< 200 OK", "sse-listen: connected"].map { prefix in
+            let order = [
+                "sse-listen: connecting", "sse-listen: > GET", "sse-listen: < 200 OK", "sse-listen: connected",
+            ].map { prefix in
                 lines.firstIndex { $0.hasPrefix(prefix) } ?? -1
             }
             #expect(order == order.sorted() && !order.contains(-1), "\(lines)")
@@ -212,8 +214,8 @@ struct OutputFormatEndToEndTests {
             let url = server.route("/h", .raw("retry: 2500\n: ping\ndata: x\n\n"))
             let result = try await ListenProcess.run([url, "-v", "--no-reconnect"])
             #expect(result.status == 0)
-            #expect(result.stderrLines.contains(": ping"))
-            #expect(result.stderrLines.contains("server set the reconnection time to 2.5 s"))
+            #expect(result.stderrLines.contains("sse-listen: comment: ping"))
+            #expect(result.stderrLines.contains("sse-listen: server set the reconnection time to 2.5 s"))
         }
     }
 }

@@ -93,7 +93,7 @@ struct PlanAndStatusTests {
     func caFile() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("ca.pem")
-        try "PEM".write(toFile: path, atomically: true, encoding: .utf8)
+        try UsageErrorEndToEndTests.certificate.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try plan(["https://h/", "--cacert", path]).configuration.tls.caFile == path)
         #expect(throws: ListenError.self) { try plan(["https://h/", "--cacert", directory.file("none.pem")]) }
     }
@@ -105,7 +105,7 @@ struct PlanAndStatusTests {
         #expect(ListenOutcome.timedOut(.seconds(1)).exitCode == 0)
         #expect(ListenOutcome.outputClosed.exitCode == 0)
         #expect(ListenOutcome.usageError(.usage("x")).exitCode == 1)
-        #expect(ListenOutcome.failed(EventSourceError(.unexpectedStatus(404), url: "u")).exitCode == 2)
+        #expect(ListenOutcome.failed(EventSourceError.unexpectedStatus(404, url: "u")).exitCode == 2)
         #expect(ListenOutcome.interrupted(signal: SIGINT).exitCode == 130)
         #expect(ListenOutcome.interrupted(signal: SIGTERM).exitCode == 143)
     }
@@ -142,7 +142,7 @@ struct PlanAndStatusTests {
             ) == [
                 "connected: 200 OK (text/event-stream)"
             ])
-        let dropped = DisconnectReason.failure(EventSourceError(.transport("connection reset"), url: "http://u:pw@h/s"))
+        let dropped = DisconnectReason.failure(EventSourceError.transport("connection reset", url: "http://u:pw@h/s"))
         #expect(texts(.state(.disconnected(dropped))).isEmpty)
         #expect(
             texts(.state(.waitingToReconnect(delay: .milliseconds(1500), attempt: 2, reason: dropped))) == [
@@ -152,12 +152,12 @@ struct PlanAndStatusTests {
             texts(.state(.connecting(attempt: 2, lastEventID: "9"))) == [
                 "reconnecting (attempt 2), resuming after Last-Event-ID 9"
             ])
-        let refused = DisconnectReason.failure(EventSourceError(.transport("refused"), url: "u"))
+        let refused = DisconnectReason.failure(EventSourceError.transport("refused", url: "u"))
         #expect(
             texts(.state(.waitingToReconnect(delay: .milliseconds(250), attempt: 3, reason: refused))) == [
                 "cannot connect: refused; reconnecting in 250 ms (attempt 3)"
             ])
-        let unavailable = DisconnectReason.failure(EventSourceError(.unexpectedStatus(503), url: "u"))
+        let unavailable = DisconnectReason.failure(EventSourceError.unexpectedStatus(503, url: "u"))
         #expect(
             texts(.state(.waitingToReconnect(delay: .seconds(2), attempt: 4, reason: unavailable))) == [
                 "the server answered 503 Service Unavailable; reconnecting in 2 s (attempt 4)"
@@ -169,22 +169,20 @@ struct PlanAndStatusTests {
     @Test("closing lines: errors keep their URL, with any password hidden")
     func finalLines() {
         var reporter = StatusReporter(url: "http://u:pw@h/s", verbose: true)
-        let error = EventSourceError(.unexpectedStatus(404), url: "http://u:pw@h/s")
+        let error = EventSourceError.unexpectedStatus(404, url: "http://u:pw@h/s")
         #expect(
             reporter.finalLines(for: .failed(error)) == [
                 StatusLine(.error, "server answered 404 Not Found for http://u:***@h/s; not retrying")
             ])
-        let gaveUp = EventSourceError(
-            .gaveUp(
-                attempts: 3, lastFailure: "server answered 503 Service Unavailable for http://u:pw@h/s; not retrying"),
-            url: "http://u:pw@h/s"
+        let gaveUp = EventSourceError.gaveUp(
+            attempts: 3, lastFailure: .unexpectedStatus(503, url: "http://u:pw@h/s"), url: "http://u:pw@h/s"
         )
         #expect(
             reporter.finalLines(for: .failed(gaveUp)).map(\.text) == [
                 "gave up on http://u:***@h/s after 3 failed attempts; "
                     + "last failure: server answered 503 Service Unavailable for http://u:***@h/s"
             ])
-        reporter.record(status: 204)
+        _ = reporter.lines(for: .state(.disconnected(.finishedByServer(status: 204))))
         #expect(
             reporter.finalLines(for: .streamEnded).map(\.text) == [
                 "the server answered 204 No Content: the stream is over"

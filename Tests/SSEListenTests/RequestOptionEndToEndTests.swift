@@ -100,7 +100,7 @@ struct RequestOptionEndToEndTests {
             #expect(result.status == 0)
             #expect(result.ids == ["1", "2", "3"])
             #expect(server.requests.first?.header("Accept-Encoding")?.contains("gzip") == true)
-            #expect(result.stderrLines.contains("< Content-Encoding: gzip"))
+            #expect(result.stderrLines.contains("sse-listen: < Content-Encoding: gzip"))
 
             let plain = try await ListenProcess.run([server.url(for: .numbered(count: 1).gzip()), "--no-reconnect"])
             #expect(plain.ids == ["1"])

@@ -185,7 +185,8 @@ struct ResumeEndToEndTests {
         #expect(isDirectory.status == 1)
         #expect(
             isDirectory.stderrLines.first
-                == "sse-listen: error: cannot read state file '\(directory.path)': Is a directory")
+                == "sse-listen: error: state file '\(directory.path)' is a directory, not a regular file; "
+                + "name a file (created if missing) instead")
 
         let missing = directory.file("no/such/dir/state")
         let inMissingDirectory = try await ListenProcess.run(["http://127.0.0.1:1/", "--state-file", missing])

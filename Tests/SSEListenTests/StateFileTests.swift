@@ -68,8 +68,7 @@ struct StateFileTests {
         let path = directory.file("state")
         try Data([0x31, 0x0A, 0x32, 0x0A, 0x33]).write(to: URL(fileURLWithPath: path))
         #expect(
-            throws: ListenError(
-                .stateFile,
+            throws: ListenError.stateFile(
                 "state file '\(path)' does not hold an event ID (it has 3 lines, not one); "
                     + "fix it, or remove it to start from the beginning"
             )

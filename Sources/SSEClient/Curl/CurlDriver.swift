@@ -256,9 +256,11 @@ final class CurlDriver: Sendable {
             return .finished
         case CURLE_PEER_FAILED_VERIFICATION where message.contains("subject name") || message.contains("host name"):
             kind = .tlsHostNameMismatch
-        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
-            CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_CERTPROBLEM:
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             kind = .tlsVerification
+        case CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            // Our own CA file or client certificate could not be used: not the server's fault.
+            kind = .invalidRequest
         case CURLE_TOO_MANY_REDIRECTS:
             kind = .redirect
         case CURLE_UNSUPPORTED_PROTOCOL where transfer.redirectCount > 0:

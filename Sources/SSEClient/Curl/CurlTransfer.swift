@@ -32,7 +32,7 @@ enum TransferCompletion: Sendable, Hashable {
 }
 
 /// A libcurl error, sorted by what it means for the stream, with libcurl's message.
-struct TransferFailure: Sendable, Hashable {
+struct TransferFailure: Error, Sendable, Hashable {
     enum Kind: Sendable, Hashable {
         /// The connection could not be made or broke.
         case transport
@@ -120,7 +120,7 @@ final class CurlTransfer: @unchecked Sendable {
     private var sentRequest: String?
 
     /// Creates and configures the easy handle.
-    init(request: TransferRequest, delegate: any CurlTransferDelegate) throws(EventSourceError) {
+    init(request: TransferRequest, delegate: any CurlTransferDelegate) throws(TransferFailure) {
         CurlGlobal.initializeOnce()
         self.delegate = delegate
         self.requestURL = request.url
@@ -134,7 +134,7 @@ final class CurlTransfer: @unchecked Sendable {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         guard let handle = curl_easy_init() else {
             errorBuffer.deallocate()
-            throw EventSourceError(.invalidRequest("libcurl could not create a handle"), url: request.url)
+            throw TransferFailure(kind: .invalidRequest, message: "libcurl could not create a handle")
         }
         self.handle = handle
         do {
@@ -176,16 +176,16 @@ final class CurlTransfer: @unchecked Sendable {
         return count
     }
 
-    private func configure(_ handle: UnsafeMutableRawPointer, _ request: TransferRequest) throws(EventSourceError) {
-        func check(_ code: CURLcode, _ what: String) throws(EventSourceError) {
+    private func configure(_ handle: UnsafeMutableRawPointer, _ request: TransferRequest) throws(TransferFailure) {
+        func check(_ code: CURLcode, _ what: String) throws(TransferFailure) {
             guard code == CURLE_OK else {
                 let message = String(cString: curl_easy_strerror(code))
-                throw EventSourceError(.invalidRequest("\(what): \(message)"), url: request.url)
+                throw TransferFailure(kind: .invalidRequest, message: "\(what): \(message)")
             }
         }
         let context = Unmanaged.passUnretained(self).toOpaque()
         try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "error buffer")
-        try check(sse_curl_easy_setopt_string(handle, CURLOPT_URL, request.url), "URL")
+        try check(sse_curl_easy_setopt_string(handle, CURLOPT_URL, IDNA.asciiURL(request.url)), "URL")
         try check(sse_curl_easy_allow_http_only(handle), "protocols")
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "no signals")
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, followsRedirects ? 1 : 0), "redirects")
@@ -244,7 +244,7 @@ final class CurlTransfer: @unchecked Sendable {
             // sends it empty.
             let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
             guard let list = curl_slist_append(headerList, line) else {
-                throw EventSourceError(.invalidRequest("out of memory for headers"), url: request.url)
+                throw TransferFailure(kind: .invalidRequest, message: "out of memory for headers")
             }
             headerList = list
         }

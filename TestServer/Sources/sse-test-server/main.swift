@@ -1,11 +1,13 @@
 import Dispatch
 import Foundation
+import SSEParser
 import SSETestServer
 
 /// `sse-test-server`: runs the test server for people and demos until SIGINT or SIGTERM.
 let usage = """
     USAGE: sse-test-server [--host HOST] [--port PORT] [--tick MS] [--heartbeat MS]
                            [--auth-token TOKEN] [--cors-origin ORIGIN] [--history N] [--quiet]
+                           [--version]
 
     OPTIONS:
       --host HOST           Address to listen on (default: 127.0.0.1).
@@ -16,6 +18,7 @@ let usage = """
       --cors-origin ORIGIN  Send 'Access-Control-Allow-Origin: ORIGIN' and answer preflights.
       --history N           Messages the broadcast hub keeps for replay (default: 100).
       --quiet               Do not log requests on stderr.
+      --version             Print the version (the swift-sse release) and exit.
       -h, --help            Show this help.
 
     On startup it prints one line to stdout: 'listening on http://HOST:PORT'.
@@ -63,6 +66,9 @@ struct Options {
             case "--quiet": quiet = true
             case "-h", "--help":
                 print(usage, terminator: "")
+                exit(0)
+            case "--version":
+                print(SwiftSSEVersion.current)
                 exit(0)
             default: fail("unknown argument '\(argument)'")
             }
