@@ -13,7 +13,7 @@ final class BroadcastHub {
     private var history: CircularBuffer<ServerSentEvent>
     private let capacity: Int
     private var lastID = 0
-    private var subscribers: [ObjectIdentifier: Subscriber] = [:]
+    private var subscribers: [Int: Subscriber] = [:]
 
     init(capacity: Int, history initial: [ServerSentEvent] = []) {
         self.capacity = max(capacity, 1)
@@ -43,13 +43,12 @@ final class BroadcastHub {
         return event
     }
 
-    /// Adds a subscriber and returns the messages to replay to it first.
+    /// Adds a subscriber under `key` (its connection's number) and returns the messages to replay to it first.
     ///
     /// With `Last-Event-ID: n` (a number) that is every held message after `n`; when `n` is older than
     /// the ring buffer, that is all of it (the client missed some). Without one, or with an ID this hub
     /// never issued, nothing is replayed.
-    func subscribe(_ key: ObjectIdentifier, lastEventID: String?, subscriber: @escaping Subscriber) -> [ServerSentEvent]
-    {
+    func subscribe(_ key: Int, lastEventID: String?, subscriber: @escaping Subscriber) -> [ServerSentEvent] {
         subscribers[key] = subscriber
         guard let lastEventID, let last = Int(lastEventID), last >= 0, last <= lastID, !history.isEmpty else {
             return []
@@ -65,7 +64,7 @@ final class BroadcastHub {
         return history.filter { (Int($0.id) ?? 0) > last }
     }
 
-    func unsubscribe(_ key: ObjectIdentifier) {
+    func unsubscribe(_ key: Int) {
         subscribers[key] = nil
     }
 }

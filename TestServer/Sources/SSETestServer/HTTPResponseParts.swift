@@ -1,7 +1,21 @@
+import Foundation
 import NIOHTTP1
 
-/// Pure pieces of the responses, kept apart from the channel handler so they are easy to test.
+/// Pure pieces of the responses, kept apart from the connection code so they are easy to test.
 enum HTTPResponseParts {
+    /// One response header field.
+    struct Field: Equatable, Sendable {
+        /// The field name, such as `Retry-After`.
+        var name: String
+        /// The field value.
+        var value: String
+
+        init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
     /// The status line and header fields of an HTTP/1.1 response, ending with the blank line.
     static func head(status: Int, headers: [(name: String, value: String)]) -> [UInt8] {
         let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
@@ -42,6 +56,41 @@ enum HTTPResponseParts {
         guard let lastEventID, let last = Int(lastEventID), last >= 0 else { return 1 }
         guard let head, let history else { return last + 1 }
         return max(last + 1, head - history + 1)
+    }
+
+    /// Splits a request target into its path and its query (without the `?`; empty when there is none).
+    static func split(_ target: String) -> (path: String, query: String) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+
+    private struct Echo: Encodable {
+        var method: String
+        var path: String
+        var query: String
+        var headers: [String: String]
+        var body: String
+    }
+
+    /// The data of the `/echo` event: the request as JSON with sorted keys and lower-cased header
+    /// names (repeated fields joined with `, `).
+    static func echoJSON(_ request: RecordedRequest) -> String {
+        var headers: [String: String] = [:]
+        for header in request.headers {
+            let name = header.name.lowercased()
+            headers[name] = headers[name].map { "\($0), \(header.value)" } ?? header.value
+        }
+        let echo = Echo(
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            headers: headers,
+            body: request.bodyText
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(echo)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The `text/plain` body of a status response, such as `503 Service Unavailable`.

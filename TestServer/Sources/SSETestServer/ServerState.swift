@@ -27,7 +27,8 @@ final class ServerState: Sendable {
         var requests: [RecordedRequest] = []
         var connectionCount = 0
         var subscriberCount = 0
-        var openChannels: [ObjectIdentifier: any Channel] = [:]
+        /// The open connections, by number, for shutdown to close.
+        var openChannels: [Int: any Channel] = [:]
         /// When each closed connection (by number) closed.
         var closedConnections: [Int: ContinuousClock.Instant] = [:]
         var acceptedConnections: [Int: ContinuousClock.Instant] = [:]

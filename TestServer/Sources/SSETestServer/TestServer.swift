@@ -33,7 +33,9 @@ public final class TestServer: Sendable {
     public let configuration: Configuration
 
     private let group: MultiThreadedEventLoopGroup
-    private let serverChannel: any Channel
+    private let listener: any Channel
+    /// Accepts connections and serves each in a child task, one `NIOAsyncChannel` per connection.
+    private let acceptTask: Task<Void, Never>
     private let context: ServerContext
 
     private init(
@@ -41,14 +43,16 @@ public final class TestServer: Sendable {
         port: Int,
         configuration: Configuration,
         group: MultiThreadedEventLoopGroup,
-        serverChannel: any Channel,
+        listener: any Channel,
+        acceptTask: Task<Void, Never>,
         context: ServerContext
     ) {
         self.host = host
         self.port = port
         self.configuration = configuration
         self.group = group
-        self.serverChannel = serverChannel
+        self.listener = listener
+        self.acceptTask = acceptTask
         self.context = context
     }
 
@@ -82,28 +86,46 @@ public final class TestServer: Sendable {
                 hub: hub,
                 onRequest: onRequest
             )
-            let channel = try await ServerBootstrap(group: group)
+            let listener = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
+                .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         // One thread: every connection shares the hub's event loop.
                         precondition(channel.eventLoop === eventLoop)
+                        let number = context.accept(channel)
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
                         )
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(server: context))
+                        return AcceptedConnection(
+                            number: number,
+                            channel: try NIOAsyncChannel(
+                                wrappingChannelSynchronously: channel,
+                                configuration: .init(inboundType: HTTPServerRequestPart.self, outboundType: Never.self)
+                            )
+                        )
                     }
                 }
-                .bind(host: host, port: port)
-                .get()
-            let boundPort = channel.localAddress?.port ?? port
+            let executor = EventLoopTaskExecutor(eventLoop)
+            let acceptTask = Task<Void, Never>(executorPreference: executor) {
+                // Closing the listener ends the accept loop; the discarding group then waits for
+                // every connection, which shutdown() closes and cancels.
+                try? await listener.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await connection in connections {
+                            group.addTask(executorPreference: executor) { await context.serve(connection) }
+                        }
+                    }
+                }
+            }
+            let boundPort = listener.channel.localAddress?.port ?? port
             return TestServer(
                 host: host,
                 port: boundPort,
                 configuration: configuration,
                 group: group,
-                serverChannel: channel,
+                listener: listener.channel,
+                acceptTask: acceptTask,
                 context: context
             )
         } catch {
@@ -143,10 +165,15 @@ public final class TestServer: Sendable {
     /// Calling it again does nothing.
     public func shutdown() async throws {
         guard let channels = context.state.shutDown() else { return }
-        try? await serverChannel.close()
+        try? await listener.close()
+        // Closes go through the event loop, after any turn that has recorded a request and
+        // written its head (see ServerContext.commit).
         for channel in channels {
             try? await channel.close()
         }
+        // Connections accepted meanwhile, and any waiting on a timer, end by cancellation.
+        acceptTask.cancel()
+        await acceptTask.value
         try await group.shutdownGracefully()
     }
 
@@ -293,10 +320,29 @@ public final class TestServer: Sendable {
     }
 }
 
-/// What every connection handler of one server shares.
+/// What every connection of one server shares.
 struct ServerContext: Sendable {
     let configuration: TestServer.Configuration
     let state: ServerState
     let hub: NIOLoopBound<BroadcastHub>
     let onRequest: (@Sendable (RecordedRequest) -> Void)?
+
+    /// Counts a new connection, and records when it opens and closes (on its event loop, as it
+    /// happens, so close times do not depend on how busy the tasks are); returns its number.
+    func accept(_ channel: any Channel) -> Int {
+        let number = state.update { state in
+            state.connectionCount += 1
+            state.openChannels[state.connectionCount] = channel
+            state.acceptedConnections[state.connectionCount] = ContinuousClock.now
+            return state.connectionCount
+        }
+        channel.closeFuture.whenComplete { [state] _ in
+            let closedAt = ContinuousClock.now
+            state.update { state in
+                state.openChannels[number] = nil
+                state.closedConnections[number] = closedAt
+            }
+        }
+        return number
+    }
 }
