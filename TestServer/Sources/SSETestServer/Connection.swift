@@ -313,7 +313,12 @@ extension ServerContext {
     /// has to wait (an endless stream with no interval) would queue writes without bound and keep a
     /// thread of the cooperative pool busy. It also means a drop closes after exactly the bytes
     /// meant, never discarding a queued write.
+    ///
+    /// - Throws: `CancellationError` when shutdown() has cancelled the connection: a future's
+    ///   `get()` does not notice cancellation, and an endless stream to a client that keeps reading
+    ///   (one that connected as the server was shutting down) would otherwise never end.
     private static func write(_ bytes: [UInt8], to channel: any Channel) async throws {
+        try Task.checkCancellation()
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     }
 

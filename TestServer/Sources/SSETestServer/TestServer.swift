@@ -329,13 +329,15 @@ struct ServerContext: Sendable {
 
     /// Counts a new connection, and records when it opens and closes (on its event loop, as it
     /// happens, so close times do not depend on how busy the tasks are); returns its number.
+    /// A connection accepted as the server shuts down is closed at once.
     func accept(_ channel: any Channel) -> Int {
-        let number = state.update { state in
+        let (number, isShutDown) = state.update { state in
             state.connectionCount += 1
             state.openChannels[state.connectionCount] = channel
             state.acceptedConnections[state.connectionCount] = ContinuousClock.now
-            return state.connectionCount
+            return (state.connectionCount, state.isShutDown)
         }
+        if isShutDown { channel.close(promise: nil) }
         channel.closeFuture.whenComplete { [state] _ in
             let closedAt = ContinuousClock.now
             state.update { state in
