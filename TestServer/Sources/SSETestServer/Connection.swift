@@ -201,7 +201,7 @@ extension ServerContext {
             for count in 1... {
                 let field = "X-Endless-\(count): \(String(repeating: "h", count: 64))\r\n"
                 try await Self.write(Array(field.utf8), to: channel)
-                try await Task.sleep(for: interval)
+                try await Self.sleep(interval, on: channel.eventLoop)
             }
         case .stream(let plan, let feed):
             if plan.hangsAfterHeaders {
@@ -254,7 +254,7 @@ extension ServerContext {
                 group.addTask {
                     // Ends when the group is cancelled, as the body ends or the connection closes.
                     while true {
-                        try await Task.sleep(for: heartbeat)
+                        try await Self.sleep(heartbeat, on: channel.eventLoop)
                         feed.continuation.yield(.heartbeat)
                     }
                 }
@@ -294,7 +294,7 @@ extension ServerContext {
             case .write(let bytes):
                 try await Self.write(bytes, to: channel)
             case .wait(let duration):
-                try await Task.sleep(for: duration)
+                try await Self.sleep(duration, on: channel.eventLoop)
             case .end(let ending):
                 if ending == .reset, let provider = channel as? any SocketOptionProvider {
                     // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
@@ -320,6 +320,19 @@ extension ServerContext {
     private static func write(_ bytes: [UInt8], to channel: any Channel) async throws {
         try Task.checkCancellation()
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
+    /// Waits `duration` on the connection's event loop; cancellable.
+    ///
+    /// Not `Task.sleep`: its timer fires on the global executor's threads, which a busy test process
+    /// keeps waiting, and a late heartbeat or tick is a fault no scenario asked for.
+    private static func sleep(_ duration: Duration, on eventLoop: any EventLoop) async throws {
+        let scheduled = eventLoop.scheduleTask(in: TimeAmount(duration)) {}
+        try await withTaskCancellationHandler {
+            try await scheduled.futureResult.get()
+        } onCancel: {
+            scheduled.cancel()
+        }
     }
 
     /// Returns when the client closes the connection (or shutdown() does), ignoring what it sends.
