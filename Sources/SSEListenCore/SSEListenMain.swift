@@ -154,28 +154,17 @@ public enum SSEListenMain {
         return outcome.exitCode
     }
 
-    /// The hook that feeds `--verbose`: it runs on other threads, so it leaves lines for the loop,
-    /// which prints them in order with the states that follow.
+    /// The hook that feeds `--verbose`: the body of a POST is not part of the head libcurl
+    /// reports, so its size is noted before each request. It runs on another thread, so it leaves
+    /// lines for the loop, which prints them in order with the states that follow.
     private static func hooks(_ plan: ListenPlan, notes: HookNotes) -> EventSource.Hooks {
         var hooks = EventSource.Hooks()
-        guard plan.verbose else { return hooks }
-        let userAgent = plan.configuration.userAgent
+        guard plan.verbose, plan.configuration.body != nil else { return hooks }
         hooks.prepareRequest = { request in
-            notes.append(
-                StatusReporter.requestLines(
-                    method: request.method,
-                    url: request.url,
-                    headers: request.headers,
-                    body: request.body,
-                    userAgent: userAgent
-                )
-            )
+            if let body = request.body {
+                notes.append([StatusLine(.detail, "> (body: \(body.count) byte\(body.count == 1 ? "" : "s"))")])
+            }
             return request
-        }
-        // The response head of every answer, including those that never open a stream (a 404).
-        hooks.classifyResponse = { head in
-            notes.append(StatusReporter.responseLines(head))
-            return nil
         }
         return hooks
     }

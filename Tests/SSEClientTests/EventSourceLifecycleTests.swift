@@ -359,7 +359,7 @@ struct EventSourceLifecycleTests {
             let source = EventSource(
                 url: server.url(for: .numbered(interval: .milliseconds(100))),
                 configuration: .testing(),
-                hooks: .init(sleep: sleeps.hook)
+                environment: sleeps.environment
             )
             var iterator = source.events.makeAsyncIterator()
             var ids = [try await iterator.next()?.id]
