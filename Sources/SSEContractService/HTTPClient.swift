@@ -62,11 +62,22 @@ struct HTTPClient: Sendable {
             headers.replaceOrAdd(name: "Connection", value: "close")
             let head = HTTPRequestHead(
                 version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: url.target, headers: headers)
-            try await outbound.write(.head(head))
+            var parts: [HTTPClientRequestPart] = [.head(head)]
             if !request.body.isEmpty {
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: request.body))))
+                parts.append(.body(.byteBuffer(ByteBuffer(bytes: request.body))))
             }
-            try await outbound.write(.end(nil))
+            parts.append(.end(nil))
+            // One write for the whole request, and a failed one is not the end: a server may answer
+            // and close before it has read the request (NIO then closes the channel at the end of
+            // input, and a later write fails), yet its answer is in and is what counts.
+            var writeError: (any Error)?
+            do {
+                try await outbound.write(contentsOf: parts)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                writeError = error
+            }
 
             var response: HTTPResponseMessage?
             do {
@@ -87,6 +98,10 @@ struct HTTPClient: Sendable {
                 throw error
             } catch {
                 throw ContractServiceError.connectionFailed("the answer from \(url.authority) broke off: \(error)")
+            }
+            if let writeError {
+                throw ContractServiceError.connectionFailed(
+                    "cannot send the request to \(url.authority): \(writeError)")
             }
             throw ContractServiceError.connectionFailed("\(url.authority) closed the connection before answering")
         }
