@@ -241,34 +241,6 @@ public struct StatusReporter: Sendable {
         return "\(parts[0]) \(redactedURL(String(parts[1]))) \(parts[2])"
     }
 
-    /// The `--verbose` lines for a request about to be sent, curl style (`> `), secrets redacted.
-    ///
-    /// - Parameters:
-    ///   - method: The method.
-    ///   - url: The URL.
-    ///   - headers: The headers, as ``EventSource/Hooks/prepareRequest`` sees them.
-    ///   - body: The body, if any (only its size is shown).
-    ///   - userAgent: The `User-Agent` libcurl adds unless `headers` has one.
-    public static func requestLines(
-        method: String,
-        url: String,
-        headers: [HTTPHeader],
-        body: [UInt8]?,
-        userAgent: String
-    ) -> [StatusLine] {
-        var lines = [StatusLine(.detail, "> \(method) \(redactedURL(url))")]
-        for header in headers {
-            lines.append(StatusLine(.detail, "> " + redacted(header).description))
-        }
-        if headers.value(for: "User-Agent") == nil {
-            lines.append(StatusLine(.detail, "> User-Agent: \(userAgent)"))
-        }
-        if let body {
-            lines.append(StatusLine(.detail, "> (body: \(body.count) byte\(body.count == 1 ? "" : "s"))"))
-        }
-        return lines
-    }
-
     /// The `--verbose` lines for a response head (`< `), cookies redacted.
     public static func responseLines(_ head: ResponseHead) -> [StatusLine] {
         var lines = [StatusLine(.detail, "< \(head.status) \(reasonPhrase(head.status))".trimmingTrailingSpaces())]
