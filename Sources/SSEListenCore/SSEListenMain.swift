@@ -123,20 +123,30 @@ public enum SSEListenMain {
         do throws(EventSourceError) {
             var updates = source.updates.makeAsyncIterator()
             while let update = try await updates.next() {
-                let reaction = session.handle(update, stdout: &staged, hookLines: notes.take)
-                if let id = reaction.savedID { stagedID = id }
-                if !reaction.lines.isEmpty || reaction.stop != nil || updates.bufferedCount == 0
-                    || staged.count >= 64 * 1024
-                {
+                if case .event(let event) = update {
+                    let reachedMax = session.print(event, stdout: &staged)
+                    stagedID = event.id
+                    if reachedMax || updates.bufferedCount == 0 || staged.count >= 64 * 1024 {
+                        await flushStaged()
+                    }
+                    if let stateFailure = output.stateFailure {
+                        if stop.request(.usageError(stateFailure)) { source.close() }
+                        break
+                    }
+                    if reachedMax {
+                        if stop.request(.maxEventsReached(session.printedEvents)) { source.close() }
+                        break
+                    }
+                    continue
+                }
+                // Not an event: status lines at most, never a reason to stop or an ID to save.
+                let lines = session.handle(update, stdout: &staged, hookLines: notes.take).lines
+                if !lines.isEmpty || updates.bufferedCount == 0 {
                     await flushStaged()
-                    await report(reaction.lines)
+                    await report(lines)
                 }
                 if let stateFailure = output.stateFailure {
                     if stop.request(.usageError(stateFailure)) { source.close() }
-                    break
-                }
-                if let reason = reaction.stop {
-                    if stop.request(reason) { source.close() }
                     break
                 }
             }
