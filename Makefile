@@ -42,7 +42,7 @@ fuzz:
 	@mkdir -p .build/fuzz Fuzz/.out
 	clang -O2 -fsanitize=fuzzer-no-link,address -I Sources/CUTF8Validation/include \
 		-c Sources/CUTF8Validation/CUTF8Validation.c -o .build/fuzz/CUTF8Validation.o
-	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ParserFuzz \
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ParserFuzz -package-name swift_sse \
 		-I Sources/CUTF8Validation/include .build/fuzz/CUTF8Validation.o \
 		Sources/SSEParser/*.swift Fuzz/ParserFuzzer.swift -o $(FUZZ_BIN)
 	$(FUZZ_BIN) -max_total_time=$(SECONDS) -max_len=4096 -print_final_stats=1 Fuzz/.out Fuzz/corpus
@@ -50,7 +50,7 @@ fuzz:
 ## make fuzz-response SECONDS=60: libFuzzer over the client's response-head handling.
 fuzz-response:
 	@mkdir -p .build/fuzz Fuzz/.out-response
-	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ResponseFuzz \
+	swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name ResponseFuzz -package-name swift_sse \
 		Sources/SSEClient/ResponseHeadParser.swift Sources/SSEClient/ResponseClassifier.swift Sources/SSEClient/ResponseHead.swift \
 		Sources/SSEClient/HTTPDate.swift Sources/SSEClient/Duration+Formatting.swift \
 		Sources/SSEClient/HTTPHeader.swift Sources/SSEClient/EventSourceError.swift \

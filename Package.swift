@@ -75,7 +75,11 @@ let package = Package(
         .executableTarget(name: "sse-contract-service", dependencies: ["SSEContractService"]),
         .testTarget(
             name: "SSEContractServiceTests",
-            dependencies: ["SSEContractService", "SSEClient", "SSETestServer", "SSETestSupport"]
+            dependencies: [
+                "SSEContractService", "SSEClient", "SSETestServer", "SSETestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
 
         // The SSE test server with scripted faults (TestServer/): a library for tests and an executable for people.

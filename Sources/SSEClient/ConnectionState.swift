@@ -85,5 +85,8 @@ public enum EventSourceUpdate: Sendable, Hashable {
     /// The server set a new reconnection time with `retry:`.
     case retry(Duration)
     /// The connection state changed.
-    case state(ConnectionState)
+    ///
+    /// Boxed: a state (with its response head or error) is several times the size of an
+    /// event, and every update, mostly events, is as large as its largest case.
+    indirect case state(ConnectionState)
 }

@@ -12,25 +12,36 @@ extension EventSource {
         /// returning `nil` falls back to them.
         public var classifyResponse: (@Sendable (ResponseHead) -> ResponseDisposition?)?
 
-        /// Waits before a reconnect. Default: `Task.sleep(for:)`. Tests inject one that records
-        /// the delays and returns at once.
-        public var sleep: @Sendable (Duration) async throws -> Void
-
-        /// A random number in `[0, 1)` for the backoff jitter. Default: the system generator.
-        public var random: @Sendable () -> Double
-
         /// Creates hooks; the defaults change nothing.
         public init(
             prepareRequest: (@Sendable (Request) async throws -> Request)? = nil,
-            classifyResponse: (@Sendable (ResponseHead) -> ResponseDisposition?)? = nil,
-            sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+            classifyResponse: (@Sendable (ResponseHead) -> ResponseDisposition?)? = nil
         ) {
             self.prepareRequest = prepareRequest
             self.classifyResponse = classifyResponse
-            self.sleep = sleep
+        }
+    }
+
+    /// How a source waits before reconnecting and draws its jitter: the system's clock and
+    /// random generator, or a test's (a clock that records the delays and returns at once).
+    /// Package access: a test seam, not API.
+    package struct Environment: Sendable {
+        /// The clock reconnect delays are slept on.
+        package var clock: any Clock<Duration>
+        /// A random number in `[0, 1)` for the backoff jitter.
+        package var random: @Sendable () -> Double
+
+        /// Creates an environment.
+        package init(
+            clock: any Clock<Duration> = ContinuousClock(),
+            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        ) {
+            self.clock = clock
             self.random = random
         }
+
+        /// The system's continuous clock and random generator.
+        package static let system = Environment()
     }
 
     /// One connection attempt's request, as ``Hooks/prepareRequest`` sees and may change it.

@@ -82,8 +82,25 @@ public final class EventSource: Sendable {
         self.init(url: url, configuration: configuration, hooks: hooks, logger: logger, driver: .shared)
     }
 
+    /// Creates a source in a given environment (tests use a clock that records the reconnect
+    /// delays and returns at once).
+    package convenience init(
+        url: String,
+        configuration: Configuration = .default,
+        hooks: Hooks = Hooks(),
+        environment: Environment
+    ) {
+        self.init(
+            url: url, configuration: configuration, hooks: hooks,
+            logger: Logger(label: "sse", factory: { _ in SwiftLogNoOpLogHandler() }), driver: .shared,
+            environment: environment)
+    }
+
     /// Creates a source on a given driver (tests use their own to observe its thread and transfers).
-    init(url: String, configuration: Configuration, hooks: Hooks, logger: Logger, driver: CurlDriver) {
+    init(
+        url: String, configuration: Configuration, hooks: Hooks, logger: Logger, driver: CurlDriver,
+        environment: Environment = .system
+    ) {
         self.url = url
         self.configuration = configuration
         let (states, continuation) = AsyncStream.makeStream(
@@ -95,6 +112,7 @@ public final class EventSource: Sendable {
             hooks: hooks,
             logger: logger,
             driver: driver,
+            environment: environment,
             states: continuation
         )
     }

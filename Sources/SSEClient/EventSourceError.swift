@@ -75,14 +75,28 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
 
     /// The head of the answer that caused the error (a status that is not a stream, a wrong
     /// `Content-Type`), if there was one.
-    public let response: ResponseHead?
+    public var response: ResponseHead? {
+        guard case .received(let head, _) = answer else { return nil }
+        return head
+    }
 
     /// The start of that answer's body: its only explanation, often (`{"error": {"message": …}}`
     /// from a model API, an HTML page from a proxy). At most 4 KiB, read for at most a second
     /// after the head; `nil` when there was no answer or it had no body.
-    public let responseBody: [UInt8]?
+    public var responseBody: [UInt8]? {
+        guard case .received(_, let body) = answer else { return nil }
+        return body
+    }
+
+    /// The answer behind the error, boxed like ``Detail``: errors travel inside every
+    /// ``EventSourceUpdate``, so their size is the size of each update a consumer copies.
+    private indirect enum Answer: Sendable, Hashable {
+        case none
+        case received(ResponseHead?, body: [UInt8]?)
+    }
 
     private let detail: Detail
+    private let answer: Answer
 
     private init(
         _ code: Code, _ detail: Detail, url: String, response: ResponseHead? = nil, responseBody: [UInt8]? = nil
@@ -90,8 +104,7 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         self.code = code
         self.detail = detail
         self.url = url
-        self.response = response
-        self.responseBody = responseBody
+        self.answer = response == nil && responseBody == nil ? .none : .received(response, body: responseBody)
     }
 
     // MARK: Making errors

@@ -38,6 +38,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     let hooks: EventSource.Hooks
     let logger: Logger
     let driver: CurlDriver
+    private let environment: EventSource.Environment
     private let states: AsyncStream<ConnectionState>.Continuation
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
@@ -48,6 +49,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         hooks: EventSource.Hooks,
         logger: Logger,
         driver: CurlDriver,
+        environment: EventSource.Environment,
         states: AsyncStream<ConnectionState>.Continuation
     ) {
         self.url = url
@@ -55,6 +57,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         self.hooks = hooks
         self.logger = logger
         self.driver = driver
+        self.environment = environment
         self.states = states
         self.start = clock.now
         let reconnects = ReconnectStateMachine(
@@ -142,8 +145,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             case .now(let now):
                 start = now
             case .after(let delay):
-                let sleep = hooks.sleep
-                let delayTask = Task { try await sleep(delay) }
+                let clock = environment.clock
+                let delayTask = Task { try await clock.sleep(for: delay) }
                 let closed = core.withLock { core in
                     core.delayTask = delayTask
                     return core.machine.isClosed
@@ -317,7 +320,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     /// schedules the next attempt. Returns the states to hand out in order.
     func settled(_ settlement: Machine.Settlement) -> [ConnectionState] {
         let action = core.withLock { core in
-            core.machine.settled(settlement, now: clock.now - start, random: hooks.random())
+            core.machine.settled(settlement, now: clock.now - start, random: environment.random())
         }
         switch action {
         case .none:

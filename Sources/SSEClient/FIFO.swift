@@ -32,17 +32,6 @@ struct FIFO<Element> {
         return element
     }
 
-    /// Hands up to `limit` elements to `body`, in order.
-    mutating func drain(limit: Int, _ body: (Element) -> Void) {
-        var moved = 0
-        while head < storage.count && moved < limit {
-            body(storage[head].take()!)
-            head += 1
-            moved += 1
-        }
-        compactIfNeeded()
-    }
-
     mutating func removeAll() {
         storage.removeAll()
         head = 0

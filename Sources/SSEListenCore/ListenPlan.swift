@@ -130,6 +130,8 @@ public struct ListenPlan: Sendable {
 
         // Output.
         let output = command.output
+        // -v shows the request as it went on the wire.
+        configuration.recordsSentRequests = output.verbose
         let format = output.format ?? .defaultFormat(stdoutIsTerminal: environment.stdoutIsTerminal)
         return ListenPlan(
             url: command.url,

@@ -91,15 +91,23 @@ public struct ListenSession: Sendable {
                 }
             return Reaction(lines: shown(lines))
         }
-        var reaction = Reaction(savedID: event.id)
-        if eventTypes.isEmpty || eventTypes.contains(event.type) {
-            formatter.append(event, to: &stdout)
-            printedEvents += 1
-            if let maxEvents, printedEvents >= maxEvents {
-                reaction.stop = .maxEventsReached(printedEvents)
-            }
-        }
-        return reaction
+        let reachedMax = print(event, stdout: &stdout)
+        return Reaction(savedID: event.id, stop: reachedMax ? .maxEventsReached(printedEvents) : nil)
+    }
+
+    /// Handles one event, as ``handle(_:stdout:hookLines:)`` does, without building a
+    /// ``Reaction``: the path every event takes, so it stays free of allocations and copies.
+    ///
+    /// Formats the event into `stdout` unless `--event` filters it out. The caller saves
+    /// `event.id` once those bytes are written.
+    /// - Returns: Whether `--max-events` is now reached: stop with
+    ///   ``ListenOutcome/maxEventsReached(_:)`` of ``printedEvents``.
+    public mutating func print(_ event: ServerSentEvent, stdout: inout [UInt8]) -> Bool {
+        guard eventTypes.isEmpty || eventTypes.contains(event.type) else { return false }
+        formatter.append(event, to: &stdout)
+        printedEvents += 1
+        guard let maxEvents else { return false }
+        return printedEvents >= maxEvents
     }
 
     /// How the run ended, and its closing lines.

@@ -272,8 +272,9 @@ public struct LimitOptions: ParsableArguments {
         name: .customLong("retry-initial"),
         parsing: .unconditional,
         help: ArgumentHelp(
-            "The first reconnect delay in milliseconds, doubling with each failed attempt "
-                + "(default: 1000, or the server's retry:).",
+            "The reconnect delay in milliseconds after a connection that delivered new events, "
+                + "doubling with each attempt that delivers none (default: 1000, or the server's retry:, "
+                + "which is never undercut).",
             valueName: "ms"
         )
     )

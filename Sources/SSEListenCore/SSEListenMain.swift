@@ -123,20 +123,30 @@ public enum SSEListenMain {
         do throws(EventSourceError) {
             var updates = source.updates.makeAsyncIterator()
             while let update = try await updates.next() {
-                let reaction = session.handle(update, stdout: &staged, hookLines: notes.take)
-                if let id = reaction.savedID { stagedID = id }
-                if !reaction.lines.isEmpty || reaction.stop != nil || updates.bufferedCount == 0
-                    || staged.count >= 64 * 1024
-                {
+                if case .event(let event) = update {
+                    let reachedMax = session.print(event, stdout: &staged)
+                    stagedID = event.id
+                    if reachedMax || updates.bufferedCount == 0 || staged.count >= 64 * 1024 {
+                        await flushStaged()
+                    }
+                    if let stateFailure = output.stateFailure {
+                        if stop.request(.usageError(stateFailure)) { source.close() }
+                        break
+                    }
+                    if reachedMax {
+                        if stop.request(.maxEventsReached(session.printedEvents)) { source.close() }
+                        break
+                    }
+                    continue
+                }
+                // Not an event: status lines at most, never a reason to stop or an ID to save.
+                let lines = session.handle(update, stdout: &staged, hookLines: notes.take).lines
+                if !lines.isEmpty || updates.bufferedCount == 0 {
                     await flushStaged()
-                    await report(reaction.lines)
+                    await report(lines)
                 }
                 if let stateFailure = output.stateFailure {
                     if stop.request(.usageError(stateFailure)) { source.close() }
-                    break
-                }
-                if let reason = reaction.stop {
-                    if stop.request(reason) { source.close() }
                     break
                 }
             }
@@ -154,28 +164,17 @@ public enum SSEListenMain {
         return outcome.exitCode
     }
 
-    /// The hook that feeds `--verbose`: it runs on other threads, so it leaves lines for the loop,
-    /// which prints them in order with the states that follow.
+    /// The hook that feeds `--verbose`: the body of a POST is not part of the head libcurl
+    /// reports, so its size is noted before each request. It runs on another thread, so it leaves
+    /// lines for the loop, which prints them in order with the states that follow.
     private static func hooks(_ plan: ListenPlan, notes: HookNotes) -> EventSource.Hooks {
         var hooks = EventSource.Hooks()
-        guard plan.verbose else { return hooks }
-        let userAgent = plan.configuration.userAgent
+        guard plan.verbose, plan.configuration.body != nil else { return hooks }
         hooks.prepareRequest = { request in
-            notes.append(
-                StatusReporter.requestLines(
-                    method: request.method,
-                    url: request.url,
-                    headers: request.headers,
-                    body: request.body,
-                    userAgent: userAgent
-                )
-            )
+            if let body = request.body {
+                notes.append([StatusLine(.detail, "> (body: \(body.count) byte\(body.count == 1 ? "" : "s"))")])
+            }
             return request
-        }
-        // The response head of every answer, including those that never open a stream (a 404).
-        hooks.classifyResponse = { head in
-            notes.append(StatusReporter.responseLines(head))
-            return nil
         }
         return hooks
     }

@@ -98,10 +98,17 @@ public struct StatusReporter: Sendable {
             var text = "connected: \(head.status) \(Self.reasonPhrase(head.status))"
                 .trimmingTrailingSpaces()
             if let type = head.headers.value(for: "Content-Type") { text += " (\(type))" }
-            return [StatusLine(.success, text)]
+            return (verbose ? Self.wireLines(head) : []) + [StatusLine(.success, text)]
         case .disconnected(let reason):
             lastDisconnect = reason
-            return []
+            // An answer that did not open a stream (a 404, a 503, a wrong Content-Type): what
+            // went out and what came back, and the start of its body in full.
+            guard verbose, case .failure(let error) = reason, let head = error.response else { return [] }
+            var lines = Self.wireLines(head)
+            if let body = error.responseBodyExcerpt(limit: .max), let size = error.responseBody?.count {
+                lines.append(StatusLine(.detail, "< (body, \(size) byte\(size == 1 ? "" : "s") shown) \(body)"))
+            }
+            return lines
         case .waitingToReconnect(let delay, let attempt, let reason):
             return [
                 StatusLine(
@@ -207,32 +214,31 @@ public struct StatusReporter: Sendable {
 
     // MARK: Verbose headers
 
-    /// The `--verbose` lines for a request about to be sent, curl style (`> `), secrets redacted.
-    ///
-    /// - Parameters:
-    ///   - method: The method.
-    ///   - url: The URL.
-    ///   - headers: The headers, as ``EventSource/Hooks/prepareRequest`` sees them.
-    ///   - body: The body, if any (only its size is shown).
-    ///   - userAgent: The `User-Agent` libcurl adds unless `headers` has one.
-    public static func requestLines(
-        method: String,
-        url: String,
-        headers: [HTTPHeader],
-        body: [UInt8]?,
-        userAgent: String
-    ) -> [StatusLine] {
-        var lines = [StatusLine(.detail, "> \(method) \(redactedURL(url))")]
-        for header in headers {
-            lines.append(StatusLine(.detail, "> " + redacted(header).description))
+    /// The `--verbose` lines for one exchange, curl style: the request head exactly as libcurl
+    /// sent it (`> `, with `Host`, `Accept-Encoding` and credentials from the URL), then the
+    /// response's status line with its protocol version and its headers (`< `); secrets redacted.
+    public static func wireLines(_ head: ResponseHead) -> [StatusLine] {
+        var lines: [StatusLine] = []
+        if let sent = head.sentRequest {
+            lines.append(StatusLine(.detail, "> \(redactedRequestLine(sent.line))"))
+            for header in sent.headers {
+                lines.append(StatusLine(.detail, "> " + redacted(header).description))
+            }
         }
-        if headers.value(for: "User-Agent") == nil {
-            lines.append(StatusLine(.detail, "> User-Agent: \(userAgent)"))
-        }
-        if let body {
-            lines.append(StatusLine(.detail, "> (body: \(body.count) byte\(body.count == 1 ? "" : "s"))"))
+        let version = head.httpVersion.isEmpty ? "" : head.httpVersion + " "
+        lines.append(
+            StatusLine(.detail, "< \(version)\(head.status) \(reasonPhrase(head.status))".trimmingTrailingSpaces()))
+        for header in head.headers {
+            lines.append(StatusLine(.detail, "< " + redacted(header).description))
         }
         return lines
+    }
+
+    /// A request line whose target carries user information (a proxy's absolute form) shows no password.
+    private static func redactedRequestLine(_ line: String) -> String {
+        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return line }
+        return "\(parts[0]) \(redactedURL(String(parts[1]))) \(parts[2])"
     }
 
     /// The `--verbose` lines for a response head (`< `), cookies redacted.

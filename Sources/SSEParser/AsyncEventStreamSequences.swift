@@ -176,6 +176,11 @@ extension AsyncServerSentEventSequence: Sendable where Base: Sendable {}
 
 /// Gathers a sequence of single bytes into chunks that end at a line ending (CR or LF) or
 /// after 4 KiB, so a byte-at-a-time source is parsed a line at a time.
+///
+/// Public because it is part of the concrete type that `serverSentEvents()` and
+/// `eventStreamItems()` on a byte sequence return (an opaque `some AsyncSequence` would hide the
+/// conditional `Sendable` conformance and the typed element); make it yourself only to chunk
+/// bytes for another consumer.
 public struct AsyncLineChunkSequence<Base: AsyncSequence>: AsyncSequence where Base.Element == UInt8 {
     /// A run of bytes ending with CR or LF, or the bytes before the end of the base sequence.
     public typealias Element = [UInt8]

@@ -16,3 +16,14 @@ struct EventSourceBasicsTests {
         }
     }
 }
+
+/// Every update a consumer takes is copied in and out of its batch, and most are events: an
+/// update must stay the size of an event, whatever a state or an error carries.
+@Suite("update layout")
+struct UpdateLayoutTests {
+    @Test("an update is no larger than an event and its case tag")
+    func updateIsEventSized() {
+        #expect(MemoryLayout<EventSourceUpdate>.size <= MemoryLayout<ServerSentEvent>.size + 1)
+        #expect(MemoryLayout<EventSourceError>.size <= 40)
+    }
+}

@@ -32,9 +32,9 @@ struct EventSourceResponseTests {
                         var request = request
                         if request.attempt > 0 { request.url = redirectToEnd }
                         return request
-                    },
-                    sleep: sleeps.hook
-                )
+                    }
+                ),
+                environment: sleeps.environment
             )
             let (events, error) = try await collectUntilEnd(source)
             #expect(events.map(\.id) == ["1", "2"])
@@ -129,7 +129,7 @@ struct EventSourceResponseTests {
                 let source = EventSource(
                     url: path,
                     configuration: .testing { $0.reconnect = policy },
-                    hooks: .init(sleep: sleeps.hook)
+                    environment: sleeps.environment
                 )
                 _ = try await collectEvents(source, count: 1)
             }
@@ -146,7 +146,7 @@ struct EventSourceResponseTests {
         let source = EventSource(
             url: "http://127.0.0.1:\(port)/events",
             configuration: .testing { $0.reconnect = policy },
-            hooks: .init(sleep: sleeps.hook)
+            environment: sleeps.environment
         )
         let (_, error) = try await collectUntilEnd(source)
         guard error?.code == .gaveUp, let attempts = error?.attempts,
@@ -273,7 +273,7 @@ struct EventSourceResponseTests {
             let source = EventSource(
                 url: server.url(for: .raw("retry: 0\n\n")),
                 configuration: .testing { $0.reconnect = policy },
-                hooks: .init(sleep: sleeps.hook)
+                environment: sleeps.environment
             )
             let (_, error) = try await collectUntilEnd(source)
             #expect(error != nil)

@@ -29,10 +29,11 @@ struct NoEventLostTests {
                     let scenario = base.droppingAfter(bytes: bytes, with: reset ? .reset : .close)
                     request.url = server.url(for: scenario)
                     return request
-                },
-                sleep: { _ in }
+                }
             )
-            let source = EventSource(url: server.url(for: base), configuration: .testing(), hooks: hooks)
+            let source = EventSource(
+                url: server.url(for: base), configuration: .testing(), hooks: hooks,
+                environment: RecordedSleeps().environment)
             let events = try await collectEvents(source, count: total, timeout: .seconds(30))
             let expected = (1...total).map { base.numberedEvent($0) }
             #expect(events == expected)
@@ -48,11 +49,11 @@ struct NoEventLostTests {
         try await TestServer.withRunning { server in
             let scenario = Scenario.numbered(count: 6, interval: .milliseconds(30))
                 .droppingAfter(events: 4, with: .close).retrying(after: .milliseconds(7))
-            let delays = Mutex<[Duration]>([])
+            let delays = RecordedSleeps()
             let source = EventSource(
                 url: server.url(for: scenario),
                 configuration: .testing { $0.reconnect.initialDelay = .seconds(5) },
-                hooks: .init(sleep: { delay in delays.withLock { $0.append(delay) } })
+                environment: delays.environment
             )
             var iterator = source.events.makeAsyncIterator()
             #expect(try await iterator.next()?.id == "1")
@@ -65,7 +66,7 @@ struct NoEventLostTests {
             #expect(requests.count == 2)
             #expect(requests.last?.header("Last-Event-ID") == "4")
             // The server's `retry: 7`, also unread when the connection ended, set the delay.
-            #expect(delays.withLock { $0.first } == .milliseconds(7))
+            #expect(delays.all.first == .milliseconds(7))
             source.close()
         }
     }

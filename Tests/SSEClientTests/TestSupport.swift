@@ -59,18 +59,33 @@ func collectUntilEnd(
     }
 }
 
-/// Records the delays the source asked to sleep and returns at once.
-final class RecordedSleeps: Sendable {
-    private let delays = Mutex<[Duration]>([])
-
-    var all: [Duration] { delays.withLock { $0 } }
-
-    var hook: @Sendable (Duration) async throws -> Void {
-        { [self] delay in
-            delays.withLock { $0.append(delay) }
-            try Task.checkCancellation()
-        }
+/// A clock for reconnect delays that records each one and returns at once: its time moves
+/// only when something sleeps on it.
+final class RecordedSleeps: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
+
+    private let state = Mutex<(now: Duration, delays: [Duration])>((.zero, []))
+
+    /// Every delay slept, in order.
+    var all: [Duration] { state.withLock { $0.delays } }
+    var now: Instant { Instant(offset: state.withLock { $0.now }) }
+    var minimumResolution: Duration { .zero }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        state.withLock { state in
+            state.delays.append(max(.zero, deadline.offset - state.now))
+            state.now = max(state.now, deadline.offset)
+        }
+        try Task.checkCancellation()
+    }
+
+    /// An environment whose reconnect delays are slept on this clock.
+    var environment: EventSource.Environment { EventSource.Environment(clock: self) }
 }
 
 /// Every state `source` reported, once its `states` sequence has ended: the positive signal that

@@ -44,6 +44,23 @@ struct ListenSessionTests {
         #expect(String(decoding: stdout, as: UTF8.self).split(separator: "\n").count == 2)
     }
 
+    @Test("print: the per-event path formats and filters as handle does, and says when --max-events is reached")
+    func printPath() throws {
+        var session = try Self.session(["--event", "keep", "--max-events", "2"])
+        var printed: [UInt8] = []
+        #expect(!session.print(ServerSentEvent(id: "1", type: "keep", data: "a"), stdout: &printed))
+        #expect(!session.print(ServerSentEvent(id: "2", type: "skip", data: "b"), stdout: &printed))
+        #expect(session.print(ServerSentEvent(id: "3", type: "keep", data: "c"), stdout: &printed))
+        #expect(session.printedEvents == 2)
+
+        var handled = try Self.session(["--event", "keep", "--max-events", "2"])
+        var expected: [UInt8] = []
+        for (id, type, data) in [("1", "keep", "a"), ("2", "skip", "b"), ("3", "keep", "c")] {
+            _ = handled.handle(.event(ServerSentEvent(id: id, type: type, data: data)), stdout: &expected)
+        }
+        #expect(printed == expected)
+    }
+
     @Test("status lines: a request's hook lines follow 'connecting', a response's precede 'connected'")
     func hookLineOrder() throws {
         var session = try Self.session([])

@@ -74,7 +74,7 @@ struct MessageEndToEndTests {
             #expect(lines.count >= 8, "\(lines)")
             #expect(lines.allSatisfy { $0.hasPrefix("sse-listen: ") }, "\(lines)")
             #expect(lines.contains { $0.hasPrefix("sse-listen: > GET ") })
-            #expect(lines.contains("sse-listen: < 200 OK"))
+            #expect(lines.contains("sse-listen: < HTTP/1.1 200 OK"))
             #expect(lines.contains("sse-listen: comment: ping"))
         }
     }

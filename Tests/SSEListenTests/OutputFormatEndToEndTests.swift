@@ -187,24 +187,63 @@ struct OutputFormatEndToEndTests {
             #expect(result.status == 0)
             #expect(result.ids == ["1", "2"])
             let lines = result.stderrLines
-            #expect(lines.contains("sse-listen: > GET \(server.url(for: .numbered(count: 2)))"))
+            // The request as libcurl sent it: its request line and the headers it added.
+            #expect(lines.contains("sse-listen: > GET /events?count=2 HTTP/1.1"))
+            #expect(lines.contains("sse-listen: > Host: 127.0.0.1:\(server.port)"))
             #expect(lines.contains("sse-listen: > Authorization: Bearer [redacted]"))
             #expect(lines.contains("sse-listen: > Cookie: [redacted]"))
             #expect(lines.contains("sse-listen: > X-Trace: visible"))
             #expect(lines.contains("sse-listen: > Accept: text/event-stream"))
             #expect(lines.contains { $0.hasPrefix("sse-listen: > User-Agent: swift-sse/") })
-            #expect(lines.contains("sse-listen: < 200 OK"))
+            #expect(lines.contains("sse-listen: < HTTP/1.1 200 OK"))
             #expect(lines.contains("sse-listen: < Content-Type: text/event-stream"))
             #expect(!result.stderr.contains("sekrit"))
             // In order: connecting, the request, the response, connected.
             let order = [
-                "sse-listen: connecting", "sse-listen: > GET", "sse-listen: < 200 OK", "sse-listen: connected",
+                "sse-listen: connecting", "sse-listen: > GET", "sse-listen: < HTTP/1.1 200 OK", "sse-listen: connected",
             ].map { prefix in
                 lines.firstIndex { $0.hasPrefix(prefix) } ?? -1
             }
             #expect(order == order.sorted() && !order.contains(-1), "\(lines)")
             // The server did get the real values.
             #expect(server.requests.first?.header("Authorization") == "Bearer sekrit-token")
+        }
+    }
+
+    @Test("--verbose: credentials from the URL and --compressed show as libcurl sent them, redacted")
+    func verboseWire() async throws {
+        try await TestServer.withRunning { server in
+            let url = server.url(for: .numbered(count: 1)).replacing("http://", with: "http://alice:pa55word@")
+            let result = try await ListenProcess.run([url, "-v", "--no-reconnect", "--compressed"])
+            #expect(result.status == 0)
+            let lines = result.stderrLines
+            #expect(lines.contains("sse-listen: > Authorization: Basic [redacted]"), "\(lines)")
+            #expect(lines.contains { $0.hasPrefix("sse-listen: > Accept-Encoding: ") && $0.contains("gzip") })
+            #expect(!result.stderr.contains("pa55word"))
+            #expect(!result.stderr.contains("YWxpY2U6cGE1NXdvcmQ="), "the Basic credentials, base64")
+            #expect(server.requests.first?.header("Authorization") == "Basic YWxpY2U6cGE1NXdvcmQ=")
+        }
+    }
+
+    @Test("an error answer's body: one escaped line on stderr, the whole prefix under -v")
+    func errorBody() async throws {
+        try await TestServer.withRunning { server in
+            let message = String(repeating: "too large ", count: 40)
+            let body = #"{"error":{"message":"\#(message)"}}"# + "\n\u{1B}[31m"
+            let url = server.url(for: .status(400).statusBody(body))
+            let plain = try await ListenProcess.run([url])
+            #expect(plain.status == 2)
+            let line = try #require(plain.stderrLines.last)
+            #expect(line.hasPrefix("sse-listen: error: server answered 400 Bad Request for "))
+            #expect(line.contains(#"not retrying: {"error":{"message":"too large too large"#))
+            #expect(line.hasSuffix("…"), "cut with a marker: \(line)")
+            #expect(!plain.stderr.contains("\u{1B}"), "no control character reaches the terminal")
+
+            let verbose = try await ListenProcess.run([url, "-v"])
+            #expect(verbose.status == 2)
+            #expect(verbose.stderrLines.contains("sse-listen: < HTTP/1.1 400 Bad Request"))
+            let bodyLine = try #require(verbose.stderrLines.first { $0.hasPrefix("sse-listen: < (body, ") })
+            #expect(bodyLine.hasSuffix(#"too large "}}\n\u{1B}[31m"#), "\(bodyLine)")
         }
     }
 

@@ -19,7 +19,7 @@ enum SoakBench {
 
     /// Reconnect at once: the drops are the point, waiting between them is not.
     static let immediate = ReconnectPolicy(
-        initialDelay: .zero, jitter: 0, resetAfter: .zero, minimumRepeatDelay: .zero)
+        initialDelay: .zero, jitter: 0, minimumRepeatDelay: .zero)
 
     static func run(_ options: Options) async throws -> Report {
         let paths = try BenchPaths.locate()
