@@ -13,6 +13,8 @@ enum ConnectionEnding: Sendable, Hashable {
     case restart
     /// The source was closed.
     case closed
+    /// The consumer saw the stream's terminator.
+    case completed
 
     /// How a transfer ended as libcurl saw it, for a request to `url`: the one place a
     /// transfer's failure becomes an ``EventSourceError`` and is judged retryable or not.
@@ -49,6 +51,7 @@ enum ConnectionEnding: Sendable, Hashable {
         case .failure(let error, _), .fatal(let error): .failure(error)
         case .restart: .restart
         case .closed: .closed
+        case .completed: .completed
         }
     }
 }

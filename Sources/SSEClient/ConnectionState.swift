@@ -31,11 +31,19 @@ public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
     case restart
     /// ``EventSource/close()`` was called, or the consuming task was cancelled.
     case closed
+    /// The stream's ``EventSource/Configuration/terminator`` arrived: it is complete.
+    case completed
+
+    /// The error of a ``failure(_:)``.
+    public var error: EventSourceError? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
 
     /// What kind of ending this was, for ``EventSource/Metrics/reconnects``.
     public var cause: ReconnectCause {
         switch self {
-        case .endOfStream, .finishedByServer: .endOfStream
+        case .endOfStream, .finishedByServer, .completed: .endOfStream
         case .restart: .restart
         case .closed: .closed
         case .failure(let error):
@@ -56,6 +64,7 @@ public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
         case .failure(let error): error.description
         case .restart: "a reconnect was requested"
         case .closed: "closed"
+        case .completed: "the stream is complete"
         }
     }
 }

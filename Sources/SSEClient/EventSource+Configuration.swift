@@ -1,7 +1,15 @@
 extension EventSource {
     /// How an ``EventSource`` connects and reconnects. Every property has a default suited to a
     /// long-lived stream; request-scoped streams (an LLM completion over POST) typically set
-    /// ``method``, ``body`` and ``endOfStream`` to ``EndOfStreamPolicy/finish``.
+    /// ``method``, ``body``, and either a ``terminator`` (so an answer cut short is an error,
+    /// never a silent normal end) or ``endOfStream`` to ``EndOfStreamPolicy/finish``:
+    ///
+    /// ```swift
+    /// var configuration = EventSource.Configuration(method: "POST", body: prompt)
+    /// configuration.headers = [HTTPHeader("Content-Type", "application/json")]
+    /// configuration.terminator = .data("[DONE]")
+    /// configuration.errorEvents = .eventType("error")
+    /// ```
     public struct Configuration: Sendable, Hashable {
         /// The HTTP method. Default: `GET`.
         public var method: String
@@ -24,6 +32,25 @@ extension EventSource {
         /// What a clean end of the response body means. Default: ``EndOfStreamPolicy/reconnect``,
         /// as the standard says.
         public var endOfStream: EndOfStreamPolicy
+
+        /// The event that says a request-scoped stream is complete, such as `.data("[DONE]")`
+        /// (OpenAI chat completions) or `.eventType("message_stop")` (Anthropic messages). It ends
+        /// the sequences normally and is not delivered; the connection is closed. Default: `nil`.
+        ///
+        /// With a terminator, a stream that ends before it (the server closed, a reset, an idle
+        /// timeout) is continued if it can be: a repeatable request reconnects with
+        /// `Last-Event-ID`, and ``Hooks/resumeRequest`` may name a request that continues it.
+        /// Otherwise the source fails with ``EventSourceError/Code/truncated``, whatever
+        /// ``endOfStream`` says: an incomplete answer never looks complete.
+        public var terminator: EventPattern?
+
+        /// Events that carry an error from the server in the stream, such as
+        /// `.eventType("error")` (Anthropic's `overloaded_error` after a 200). A matching event is
+        /// not delivered: it ends the connection with ``EventSourceError/Code/serverError``
+        /// holding the event. Before any other event it counts like a 503 (retried when the
+        /// request may be repeated, or resumed by ``Hooks/resumeRequest``); after the first
+        /// event it ends the source. Default: `nil`.
+        public var errorEvents: EventPattern?
 
         /// Whether a request with a method other than GET, HEAD or OPTIONS (a POST with a body)
         /// may be sent again when reconnecting. Default: `false`: such a stream ends, or fails,
@@ -82,6 +109,8 @@ extension EventSource {
             lastEventID: String = "",
             reconnect: ReconnectPolicy = .default,
             endOfStream: EndOfStreamPolicy = .reconnect,
+            terminator: EventPattern? = nil,
+            errorEvents: EventPattern? = nil,
             replaysNonIdempotentRequests: Bool = false,
             idleTimeout: Duration? = .seconds(300),
             connectTimeout: Duration = .seconds(30),
@@ -99,6 +128,8 @@ extension EventSource {
             self.lastEventID = lastEventID
             self.reconnect = reconnect
             self.endOfStream = endOfStream
+            self.terminator = terminator
+            self.errorEvents = errorEvents
             self.replaysNonIdempotentRequests = replaysNonIdempotentRequests
             self.idleTimeout = idleTimeout
             self.connectTimeout = connectTimeout

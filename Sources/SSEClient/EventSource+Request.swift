@@ -12,13 +12,80 @@ extension EventSource {
         /// returning `nil` falls back to them.
         public var classifyResponse: (@Sendable (ResponseHead) -> ResponseDisposition?)?
 
+        /// Continues a stream whose connection dropped before it was complete: called before
+        /// every reconnect after the first connection, with what is known
+        /// (``Resumption``), it returns the request that continues the same logical stream
+        /// (another method and URL if need be), or `nil` to end it as
+        /// ``EventSourceError/Code/truncated``. ``prepareRequest`` then runs on that request as
+        /// on any other.
+        ///
+        /// With it, a request that must not be repeated (a POST) is resumed instead of ending:
+        ///
+        /// ```swift
+        /// // OpenAI Responses: continue after the last sequence number seen.
+        /// hooks.resumeRequest = { resumption in
+        ///     let last = try resumption.lastEvent?.decodeData(as: Sequenced.self).sequenceNumber ?? -1
+        ///     var request = resumption.request
+        ///     (request.method, request.body) = ("GET", nil)
+        ///     request.url = "https://api.example.com/v1/responses/\(id)?stream=true&starting_after=\(last)"
+        ///     return request
+        /// }
+        /// // MCP Streamable HTTP: the POST's stream is continued by a GET with Last-Event-ID.
+        /// hooks.resumeRequest = { resumption in
+        ///     var request = resumption.request
+        ///     (request.method, request.body) = ("GET", nil)
+        ///     return request
+        /// }
+        /// ```
+        ///
+        /// Without it (the default) a request that must not be repeated is never sent again,
+        /// and a repeatable one is repeated with `Last-Event-ID`. An error it throws ends the
+        /// source with ``EventSourceError/Code/invalidRequest``.
+        public var resumeRequest: (@Sendable (Resumption) async throws -> Request?)?
+
         /// Creates hooks; the defaults change nothing.
         public init(
             prepareRequest: (@Sendable (Request) async throws -> Request)? = nil,
-            classifyResponse: (@Sendable (ResponseHead) -> ResponseDisposition?)? = nil
+            classifyResponse: (@Sendable (ResponseHead) -> ResponseDisposition?)? = nil,
+            resumeRequest: (@Sendable (Resumption) async throws -> Request?)? = nil
         ) {
             self.prepareRequest = prepareRequest
             self.classifyResponse = classifyResponse
+            self.resumeRequest = resumeRequest
+        }
+    }
+
+    /// What ``Hooks/resumeRequest`` knows when a stream is to be continued.
+    public struct Resumption: Sendable, Hashable {
+        /// The last event ID received (or configured).
+        public var lastEventID: String
+        /// The last event delivered, across all connections so far (`nil` before the first):
+        /// where APIs without event IDs keep their cursor (a `sequence_number` in the data).
+        public var lastEvent: ServerSentEvent?
+        /// How many events have been delivered, across all connections so far.
+        public var deliveredEvents: Int
+        /// The first connection's request, as built from the configuration (before
+        /// ``Hooks/prepareRequest``).
+        public var originalRequest: Request
+        /// What a plain reconnect would send: ``originalRequest`` with the current `Last-Event-ID`.
+        public var request: Request
+        /// Why the last connection ended.
+        public var reason: DisconnectReason
+        /// The backoff attempt number of the connection about to be made.
+        public var attempt: Int
+
+        /// Creates a resumption (the source makes them; tests of a hook may too).
+        public init(
+            lastEventID: String, lastEvent: ServerSentEvent?, deliveredEvents: Int, originalRequest: Request,
+            request: Request, reason: DisconnectReason, attempt: Int
+        ) {
+            self.lastEventID = lastEventID
+            self.lastEvent = lastEvent
+            self.deliveredEvents = deliveredEvents
+            self.originalRequest = originalRequest
+            self.request = request
+            self.reason = reason
+            self.attempt = attempt
         }
     }
 
@@ -56,6 +123,20 @@ extension EventSource {
         public var body: [UInt8]?
         /// The backoff attempt number of this connection (0 for the first).
         public let attempt: Int
+
+        /// Creates a request; `attempt` is set by the source for the connection it is used for.
+        public init(url: String, method: String, headers: [HTTPHeader], body: [UInt8]?, attempt: Int = 0) {
+            self.url = url
+            self.method = method
+            self.headers = headers
+            self.body = body
+            self.attempt = attempt
+        }
+
+        /// The same request for another attempt.
+        func forAttempt(_ attempt: Int) -> Request {
+            Request(url: url, method: method, headers: headers, body: body, attempt: attempt)
+        }
     }
 
     /// The default `User-Agent`: `swift-sse/<version> libcurl/<version>`.

@@ -40,19 +40,29 @@ extension EventSource {
             public mutating func next(
                 isolation actor: isolated (any Actor)?
             ) async throws(EventSourceError) -> ServerSentEvent? {
-                // Events from the batch are handed out without another async call: per event,
-                // that call (and its executor check) cost more than the event itself.
                 while true {
-                    while batchIndex < batch.count, !consumer.storage.isClosed {
-                        defer { batchIndex += 1 }
-                        if case .event(let event) = batch[batchIndex] { return event }
-                    }
-                    batch.removeAll(keepingCapacity: true)
-                    batchIndex = 0
-                    guard try await consumer.take(into: &batch, eventsOnly: true, isolation: actor).get() else {
-                        return nil
-                    }
+                    if let event = nextBuffered() { return event }
+                    guard try await refill(isolation: actor).get() else { return nil }
                 }
+            }
+
+            /// The next event of the batch already taken, if any. Events from the batch are
+            /// handed out without an async call: per event, that call (and its executor check)
+            /// cost more than the event itself.
+            mutating func nextBuffered() -> ServerSentEvent? {
+                while batchIndex < batch.count, !consumer.storage.isClosed {
+                    defer { batchIndex += 1 }
+                    if case .event(let event) = batch[batchIndex] { return event }
+                }
+                return nil
+            }
+
+            /// Takes the next batch, waiting for one; `false` when the stream is finished. A
+            /// `Result` for the reason ``Consumer/take(into:eventsOnly:isolation:)`` gives.
+            mutating func refill(isolation actor: isolated (any Actor)?) async -> Result<Bool, EventSourceError> {
+                batch.removeAll(keepingCapacity: true)
+                batchIndex = 0
+                return await consumer.take(into: &batch, eventsOnly: true, isolation: actor)
             }
         }
     }
@@ -126,8 +136,18 @@ extension EventSource {
         private var deliveredEvent = false
         /// The last event ID when the current connection started.
         private var resumedFrom: String
-        /// The current connection sent an event too large: its remaining bytes are skipped.
-        private var failure: EventSourceError?
+        /// How the current connection is to end, decided by what it sent (its terminator, an
+        /// error event, an event too large): its remaining bytes are skipped.
+        private var stopping: ConnectionEnding?
+        /// The events that end a stream or carry an error, if any are declared.
+        private let terminator: EventPattern?
+        private let errorEvents: EventPattern?
+        /// Events delivered before the current batch, across connections.
+        private var deliveredBefore = 0
+        /// Whether the resume hook needs the last event.
+        private let tracksLastEvent: Bool
+        /// The current connection's last event, when tracked.
+        private var lastEvent: ServerSentEvent?
 
         /// Bytes parsed per turn: bounds a batch and the time between the consumer's checks.
         private static let parseBudget = 64 * 1024
@@ -139,6 +159,9 @@ extension EventSource {
                 lastEventID: source.configuration.lastEventID
             )
             resumedFrom = source.configuration.lastEventID
+            terminator = source.configuration.terminator
+            errorEvents = source.configuration.errorEvents
+            tracksLastEvent = source.storage.hooks.resumeRequest != nil
             isAccepted = source.storage.iteratorMade()
         }
 
@@ -192,19 +215,21 @@ extension EventSource {
                     // An `id` in a block the connection cut off never takes effect; the parser
                     // keeps the last one that did.
                     parser.finish()
-                    if let failure { ending = .fatal(failure) }
+                    if let stopping { ending = stopping }
                     storage.consumed(
                         events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares)
+                    deliveredBefore += events
                     (events, comments) = (0, 0)
                     let states = storage.settled(
                         .init(
                             ending: ending,
                             openDuration: openDuration,
                             deliveredEvent: deliveredEvent,
-                            serverRetry: serverRetry
+                            serverRetry: serverRetry,
+                            lastEvent: lastEvent
                         )
                     )
-                    (failure, serverRetry, deliveredEvent) = (nil, nil, false)
+                    (stopping, serverRetry, deliveredEvent, lastEvent) = (nil, nil, false, nil)
                     resumedFrom = parser.lastEventID
                     if !eventsOnly {
                         for state in states { batch.append(.state(state)) }
@@ -219,11 +244,16 @@ extension EventSource {
                 }
             }
             storage.consumed(events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares)
+            deliveredBefore += events
         }
 
         private typealias Machine = EventSource.StateMachine<CurlTransfer, CheckedContinuation<Void, Never>>
 
-        /// Parses one chunk. After an event too large, stops the connection and skips the rest of its bytes.
+        /// Thrown out of the parser's callback to stop at an event that ends the connection.
+        private struct StopParsing: Error {}
+
+        /// Parses one chunk. After an event that ends the connection (its terminator, an error
+        /// event, an event too large), stops the connection and skips the rest of its bytes.
         private func parse(
             _ bytes: [UInt8],
             into batch: inout [EventSourceUpdate],
@@ -231,12 +261,28 @@ extension EventSource {
             events: inout Int,
             comments: inout Int
         ) {
-            guard failure == nil else { return }
+            guard stopping == nil else { return }
+            let batchStart = batch.count
+            defer {
+                if tracksLastEvent {
+                    for update in batch[batchStart...].reversed() {
+                        if case .event(let event) = update {
+                            lastEvent = event
+                            break
+                        }
+                    }
+                }
+            }
             do {
                 try bytes.withUnsafeBytes { buffer in
                     try parser.parse(buffer) { item in
                         switch item {
                         case .event(let event):
+                            if terminator != nil || errorEvents != nil, let ending = ending(at: event, events: events) {
+                                stopping = ending
+                                storage.consumerStopped(ending)
+                                throw StopParsing()
+                            }
                             events += 1
                             if !deliveredEvent { deliveredEvent = event.id.isEmpty || event.id != resumedFrom }
                             batch.append(.event(event))
@@ -249,12 +295,24 @@ extension EventSource {
                         }
                     }
                 }
+            } catch is StopParsing {
+                return
             } catch {
-                let error = EventSourceError.eventTooLarge(
-                    limit: parser.configuration.maximumEventSize, url: storage.url)
-                failure = error
-                storage.parseFailed(error)
+                let ending = ConnectionEnding.fatal(
+                    .eventTooLarge(limit: parser.configuration.maximumEventSize, url: storage.url))
+                stopping = ending
+                storage.consumerStopped(ending)
             }
+        }
+
+        /// How `event` ends the connection, if it is the terminator or an error event; `events`
+        /// counts those delivered from the current batch so far.
+        private func ending(at event: ServerSentEvent, events: Int) -> ConnectionEnding? {
+            if let terminator, terminator.matches(event) { return .completed }
+            guard let errorEvents, errorEvents.matches(event) else { return nil }
+            let error = EventSourceError.serverError(event, url: storage.url)
+            // Before any other event, nothing was consumed that a retry would repeat: like a 503.
+            return deliveredBefore + events == 0 ? .failure(error, retryAfter: nil) : .fatal(error)
         }
     }
 }

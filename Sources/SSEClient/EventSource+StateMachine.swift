@@ -33,8 +33,9 @@ extension EventSource {
             case bytes([UInt8])
             /// An update that needs no parsing (a connection state).
             case update(EventSourceUpdate)
-            /// The connection whose bytes precede this ended, having been open for `openDuration`.
-            case ended(ConnectionEnding, openDuration: Duration)
+            /// The connection whose bytes precede this ended, having been open for `openDuration`
+            /// (`nil` if it never opened a stream).
+            case ended(ConnectionEnding, openDuration: Duration?)
         }
 
         enum Connection {
@@ -80,6 +81,10 @@ extension EventSource {
 
         /// The last event ID, which the next connection sends.
         private(set) var lastEventID: String
+        /// The last event the consumer was given, if it asked to know (for a resume hook).
+        private(set) var lastEvent: ServerSentEvent?
+        /// How the latest connection ended.
+        private(set) var lastDisconnect: DisconnectReason?
         private(set) var metrics = EventSource.Metrics()
 
         /// Chunks smaller than this are appended to the previous one, so a stream of small writes
@@ -110,6 +115,8 @@ extension EventSource {
         struct StartConnection: Equatable {
             var attempt: Int
             var lastEventID: String
+            /// Whether a connection came before: this one continues the stream.
+            var isContinuation = false
         }
 
         mutating func iteratorMade() -> IteratorAction {
@@ -124,7 +131,7 @@ extension EventSource {
             connection = .preparing(attempt: attempt)
             metrics.connections += 1
             queue.append(.update(.state(.connecting(attempt: attempt, lastEventID: lastEventID))))
-            return StartConnection(attempt: attempt, lastEventID: lastEventID)
+            return StartConnection(attempt: attempt, lastEventID: lastEventID, isContinuation: metrics.connections > 1)
         }
 
         /// What to do with a transfer that has been created for the request.
@@ -225,7 +232,7 @@ extension EventSource {
                 connection = .done
                 return nil
             }
-            let openDuration = running.openedAt.map { Duration.nanoseconds(Int64(bitPattern: now &- $0)) } ?? .zero
+            let openDuration = running.openedAt.map { Duration.nanoseconds(Int64(bitPattern: now &- $0)) }
             connection = .ended(attempt: running.attempt)
             let ending = (running.stop ?? ending).withResponseBody(responseBody)
             queue.append(.ended(ending, openDuration: openDuration))
@@ -275,6 +282,15 @@ extension EventSource {
             return true
         }
 
+        /// What the resume hook is told before the next connection: `original` is the first
+        /// request, `plain` what a plain reconnect would send.
+        func resumption(original: EventSource.Request, plain: EventSource.Request) -> EventSource.Resumption {
+            EventSource.Resumption(
+                lastEventID: lastEventID, lastEvent: lastEvent, deliveredEvents: metrics.events,
+                originalRequest: original, request: plain, reason: lastDisconnect ?? .endOfStream,
+                attempt: plain.attempt)
+        }
+
         /// What the consumer parsed from the entries it took.
         mutating func consumed(events: Int, comments: Int, lastEventID: String, spareBuffers spares: inout [[UInt8]]) {
             metrics.events += events
@@ -286,11 +302,12 @@ extension EventSource {
             }
         }
 
-        /// The consumer's parse of a connection's bytes failed (an event too large): stop it,
-        /// returning the transfer to abort if it still runs.
-        mutating func parseFailed(_ error: EventSourceError) -> Transfer? {
+        /// The consumer stops the connection whose bytes it is parsing, to end as `ending` (its
+        /// terminator, an error event, an event too large), returning the transfer to abort if
+        /// it still runs. Its end then reaches the consumer as usual, which settles it as `ending`.
+        mutating func consumerStopped(_ ending: ConnectionEnding) -> Transfer? {
             guard case .running(var running) = connection else { return nil }
-            if running.stop == nil { running.stop = .fatal(error) }
+            if running.stop == nil { running.stop = ending }
             connection = .running(running)
             return running.isAdded ? running.transfer : nil
         }
@@ -298,9 +315,11 @@ extension EventSource {
         /// What the consumer learned from a connection's bytes by the time it reached its end.
         struct Settlement {
             var ending: ConnectionEnding
-            var openDuration: Duration
+            var openDuration: Duration?
             var deliveredEvent: Bool
             var serverRetry: Duration?
+            /// The connection's last event, when the consumer keeps track (for a resume hook).
+            var lastEvent: ServerSentEvent? = nil
         }
 
         /// What follows a settled connection.
@@ -318,7 +337,9 @@ extension EventSource {
         mutating func settled(_ settlement: Settlement, now: Duration, random: Double) -> SettleAction {
             guard case .ended = connection, !isClosed else { return .none }
             if let retry = settlement.serverRetry { reconnects.serverRequestedRetry(retry) }
+            if let event = settlement.lastEvent { lastEvent = event }
             let reason = settlement.ending.reason
+            lastDisconnect = reason
             var ending = settlement.ending
             switch ending {
             case .endOfStream, .failure:
@@ -330,14 +351,14 @@ extension EventSource {
                 connection = .done
                 _ = finish(.some(nil))
                 return .none
-            case .finishedByServer, .fatal, .restart:
+            case .finishedByServer, .fatal, .restart, .completed:
                 break
             }
             restartPending = false
             if case .failure(let error, _) = ending { metrics.lastError = error }
             let decision = reconnects.decide(
                 after: ending,
-                summary: .init(deliveredEvent: settlement.deliveredEvent, openDuration: settlement.openDuration),
+                summary: .init(deliveredEvent: settlement.deliveredEvent, wasOpen: settlement.openDuration != nil),
                 now: now,
                 random: random
             )

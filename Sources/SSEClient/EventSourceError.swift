@@ -1,3 +1,5 @@
+import SSEParser
+
 /// An error that ends an ``EventSource``, or one connection attempt of it.
 ///
 /// One type with a ``code`` whose kinds can grow without breaking callers: compare it with the
@@ -10,6 +12,7 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         private enum Kind: String, Sendable, Hashable {
             case unexpectedStatus, wrongContentType, transport, tlsVerification, tlsHostNameMismatch, redirect
             case idleTimeout, responseTimeout, eventTooLarge, invalidRequest, gaveUp, alreadyIterated
+            case truncated, serverError, undecodableEvent
         }
 
         private let kind: Kind
@@ -52,6 +55,21 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         /// source is consumed through one.
         public static let alreadyIterated = Code(.alreadyIterated)
 
+        /// The stream ended before its ``EventSource/Configuration/terminator`` and could not be
+        /// continued (a request that must not be repeated and no
+        /// ``EventSource/Hooks/resumeRequest``, reconnecting disabled, or the resume hook
+        /// declined): the answer is incomplete. ``EventSourceError/expectedTerminator`` says what
+        /// was awaited, ``EventSourceError/lastFailure`` what ended the last connection.
+        public static let truncated = Code(.truncated)
+        /// The server sent an error in the stream: an event matching
+        /// ``EventSource/Configuration/errorEvents`` (``EventSourceError/event``; its data is the
+        /// ``EventSourceError/message``). Retried like a 503 when it came before any other event
+        /// and the request may be repeated; otherwise it ends the source.
+        public static let serverError = Code(.serverError)
+        /// An event's data could not be decoded (``EventSource/DecodedEvents``): the
+        /// ``EventSourceError/event``, and the decoder's explanation in ``EventSourceError/message``.
+        public static let undecodableEvent = Code(.undecodableEvent)
+
         /// The kind's name, such as `unexpectedStatus`.
         public var description: String { kind.rawValue }
     }
@@ -65,6 +83,8 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         case timeout(Duration)
         case limit(Int)
         case gaveUp(attempts: Int, lastFailure: EventSourceError?)
+        case truncated(expected: String?, lastFailure: EventSourceError?)
+        case event(ServerSentEvent, message: String)
     }
 
     /// What went wrong.
@@ -165,6 +185,22 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         Self(.gaveUp, .gaveUp(attempts: attempts, lastFailure: lastFailure), url: url)
     }
 
+    /// The stream from `url` ended before `expectedTerminator` (a pattern's description) and could
+    /// not be continued; `lastFailure` ended its last connection (`nil` for a clean end).
+    public static func truncated(expectedTerminator: String?, lastFailure: EventSourceError?, url: String) -> Self {
+        Self(.truncated, .truncated(expected: expectedTerminator, lastFailure: lastFailure), url: url)
+    }
+
+    /// `url` sent `event`, an error event, in its stream.
+    public static func serverError(_ event: ServerSentEvent, url: String) -> Self {
+        Self(.serverError, .event(event, message: event.data), url: url)
+    }
+
+    /// The data of `event` from `url` could not be decoded, as `message` says.
+    public static func undecodableEvent(_ event: ServerSentEvent, message: String, url: String) -> Self {
+        Self(.undecodableEvent, .event(event, message: message), url: url)
+    }
+
     /// A second iterator of the source for `url` was made.
     public static func alreadyIterated(url: String) -> Self {
         Self(.alreadyIterated, .none, url: url)
@@ -184,9 +220,24 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         return nil
     }
 
-    /// libcurl's message, or the reason a request could not be made.
+    /// libcurl's message, the reason a request could not be made, the data of a
+    /// ``Code/serverError``'s event, or why an ``Code/undecodableEvent`` could not be decoded.
     public var message: String? {
-        if case .message(let message) = detail { return message }
+        switch detail {
+        case .message(let message), .event(_, let message): message
+        default: nil
+        }
+    }
+
+    /// The event of a ``Code/serverError`` or an ``Code/undecodableEvent``.
+    public var event: ServerSentEvent? {
+        if case .event(let event, _) = detail { return event }
+        return nil
+    }
+
+    /// What a ``Code/truncated`` stream was waiting for, such as `data "[DONE]"`.
+    public var expectedTerminator: String? {
+        if case .truncated(let expected, _) = detail { return expected }
         return nil
     }
 
@@ -208,11 +259,13 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         return nil
     }
 
-    /// The failure of the last attempt before ``Code/gaveUp``; `nil` when that attempt ended
-    /// cleanly without an event (or for other kinds).
+    /// The failure of the last attempt before ``Code/gaveUp``, or of the connection that left a
+    /// stream ``Code/truncated``; `nil` when it ended cleanly (or for other kinds).
     public var lastFailure: EventSourceError? {
-        if case .gaveUp(_, let last) = detail { return last }
-        return nil
+        switch detail {
+        case .gaveUp(_, let last), .truncated(_, let last): last
+        default: nil
+        }
     }
 
     /// The same error with the body of its answer.
@@ -285,6 +338,19 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
             text =
                 "gave up on \(url) after \(attempts) failed attempt\(attempts == 1 ? "" : "s"); last failure: "
                 + (last?.summary ?? "the server ended the stream without sending an event")
+        case (.truncated, .truncated(let expected, let last)):
+            text =
+                "the stream from \(url) ended before "
+                + (expected.map { "its terminator (\($0))" } ?? "it was complete")
+                + (last.map { ": \($0.summary)" } ?? "")
+        case (.serverError, .event(let event, let message)):
+            text =
+                "\(url) sent an error event\(event.type == "message" ? "" : " (\(event.type))")"
+                + (message.isEmpty ? "" : ": " + message)
+        case (.undecodableEvent, .event(let event, let message)):
+            text =
+                "an event from \(url) could not be decoded"
+                + (event.id.isEmpty ? "" : " (id \(event.id))") + ": " + message
         case (.alreadyIterated, _):
             text = "the events of \(url) are already being consumed: a source is consumed through one iterator"
         default:

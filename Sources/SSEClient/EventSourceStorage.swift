@@ -26,6 +26,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         /// The sleep before the next attempt; cancelled by `close()` and `reconnect()`, which
         /// cuts it short.
         var delayTask: Task<Void, any Error>?
+        /// The first connection's request as built from the configuration, for the resume hook.
+        var originalRequest: EventSource.Request?
     }
 
     private let core: Mutex<Core>
@@ -64,6 +66,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             policy: configuration.reconnect,
             mayRepeatRequest: configuration.mayRepeatRequest,
             endOfStream: configuration.endOfStream,
+            expectedTerminator: configuration.terminator?.description,
+            canResume: hooks.resumeRequest != nil,
             url: url
         )
         self.core = Mutex(
@@ -177,15 +181,35 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             "connecting",
             metadata: ["url": "\(url)", "attempt": "\(start.attempt)", "last-event-id": "\(start.lastEventID)"]
         )
-        var request = EventSource.Request(
+        let plain = EventSource.Request(
             url: url,
             method: configuration.method,
             headers: EventSource.requestHeaders(configuration.headers, lastEventID: start.lastEventID),
             body: configuration.body,
             attempt: start.attempt
         )
+        var request = plain
         let transfer: CurlTransfer
         do throws(EventSourceError) {
+            if start.isContinuation, let resume = hooks.resumeRequest {
+                let resumption = core.withLock { core in
+                    core.machine.resumption(original: core.originalRequest ?? plain, plain: plain)
+                }
+                let next: EventSource.Request?
+                do {
+                    next = try await resume(resumption)
+                } catch {
+                    throw EventSourceError.invalidRequest("the resume hook failed: \(error)", url: url)
+                }
+                guard let next else {
+                    throw EventSourceError.truncated(
+                        expectedTerminator: configuration.terminator?.description,
+                        lastFailure: resumption.reason.error, url: url)
+                }
+                request = next.forAttempt(start.attempt)
+            } else if !start.isContinuation {
+                core.withLock { $0.originalRequest = plain }
+            }
             if let prepare = hooks.prepareRequest {
                 do {
                     request = try await prepare(request)
@@ -309,9 +333,10 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         }
     }
 
-    /// Stops the current connection because its bytes cannot be parsed (an event too large).
-    func parseFailed(_ error: EventSourceError) {
-        if let transfer = core.withLock({ $0.machine.parseFailed(error) }) {
+    /// Stops the current connection, which is to end as `ending`: its terminator arrived, an
+    /// error event, or bytes that cannot be parsed (an event too large).
+    func consumerStopped(_ ending: ConnectionEnding) {
+        if let transfer = core.withLock({ $0.machine.consumerStopped(ending) }) {
             driver.abort(transfer)
         }
     }

@@ -122,11 +122,10 @@ public struct ReconnectPolicy: Sendable, Hashable {
 struct ReconnectStateMachine: Sendable {
     /// What one connection achieved.
     struct Summary: Sendable {
-        /// Whether it delivered at least one event.
         /// Whether it delivered new events: progress, after which the backoff starts over.
         var deliveredEvent: Bool
-        /// How long it was open (from the response head to its end); zero if it never opened.
-        var openDuration: Duration
+        /// Whether it opened a stream (a response head that was accepted).
+        var wasOpen: Bool
     }
 
     /// What to do next.
@@ -142,6 +141,10 @@ struct ReconnectStateMachine: Sendable {
     let policy: ReconnectPolicy
     let mayRepeatRequest: Bool
     let endOfStream: EventSource.EndOfStreamPolicy
+    /// The declared terminator's description: a stream that ends without it is incomplete.
+    let expectedTerminator: String?
+    /// Whether a hook continues the stream when the request itself must not be repeated.
+    let canResume: Bool
     /// For the "gave up" error.
     let url: String
 
@@ -153,12 +156,24 @@ struct ReconnectStateMachine: Sendable {
     private(set) var failedAttempts = 0
     /// When the current streak of failed attempts began, in the caller's time.
     private var streakStart: Duration?
+    /// Whether any connection opened a stream: only a stream that started can be truncated.
+    private var hasOpened = false
 
-    init(policy: ReconnectPolicy, mayRepeatRequest: Bool, endOfStream: EventSource.EndOfStreamPolicy, url: String) {
+    init(
+        policy: ReconnectPolicy, mayRepeatRequest: Bool, endOfStream: EventSource.EndOfStreamPolicy,
+        expectedTerminator: String? = nil, canResume: Bool = false, url: String
+    ) {
         self.policy = policy
         self.mayRepeatRequest = mayRepeatRequest
         self.endOfStream = endOfStream
+        self.expectedTerminator = expectedTerminator
+        self.canResume = canResume
         self.url = url
+    }
+
+    /// Whether another connection may continue the stream.
+    private var mayContinue: Bool {
+        policy.isEnabled && (mayRepeatRequest || canResume)
     }
 
     /// Records a `retry:` field from the server.
@@ -172,6 +187,7 @@ struct ReconnectStateMachine: Sendable {
     ///   - now: The current time on any monotonic clock, for the give-up time limit.
     ///   - random: A number in `[0, 1)` for the jitter.
     mutating func decide(after ending: ConnectionEnding, summary: Summary, now: Duration, random: Double) -> Decision {
+        if summary.wasOpen { hasOpened = true }
         if summary.deliveredEvent {
             failedAttempts = 0
             streakStart = nil
@@ -179,19 +195,29 @@ struct ReconnectStateMachine: Sendable {
         }
 
         switch ending {
-        case .closed, .finishedByServer:
+        case .closed, .finishedByServer, .completed:
             return .finish
         case .fatal(let error):
             return .fail(error)
         case .restart:
             return .reconnect(delay: .zero, attempt: attempt)
         case .endOfStream:
-            if endOfStream == .finish || !policy.isEnabled || !mayRepeatRequest {
+            // A declared terminator that has not come means the stream is not over, whatever
+            // the end-of-stream policy says.
+            if expectedTerminator == nil && (endOfStream == .finish || !mayContinue) {
                 return .finish
             }
+            if !mayContinue {
+                return .fail(.truncated(expectedTerminator: expectedTerminator, lastFailure: nil, url: url))
+            }
         case .failure(let error, _):
-            if !policy.isEnabled || !mayRepeatRequest {
-                return .fail(error)
+            if !mayContinue {
+                // A broken connection of a started stream leaves its answer incomplete; the
+                // server's own error event says more than "truncated" would.
+                let truncates = expectedTerminator != nil && hasOpened && error.code != .serverError
+                return .fail(
+                    truncates
+                        ? .truncated(expectedTerminator: expectedTerminator, lastFailure: error, url: url) : error)
             }
         }
 

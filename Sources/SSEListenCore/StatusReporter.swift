@@ -204,6 +204,8 @@ public struct StatusReporter: Sendable {
             return "a reconnect was requested"
         case .closed:
             return "closed"
+        case .completed:
+            return reason.description
         }
     }
 

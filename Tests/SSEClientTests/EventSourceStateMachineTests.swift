@@ -92,7 +92,7 @@ struct EventSourceStateMachineTests {
         #expect(drain(&machine) == ["connecting 0 ''", "ended a reconnect was requested"])
         let action = machine.settled(.init(ending: .restart, openDuration: .zero, deliveredEvent: false), now: .zero)
         #expect(action == .reconnect(reason: .restart, delay: .zero, attempt: 0))
-        #expect(machine.delayElapsed()?.0 == .init(attempt: 0, lastEventID: ""))
+        #expect(machine.delayElapsed()?.0 == .init(attempt: 0, lastEventID: "", isContinuation: true))
     }
 
     @Test("close while the request is being prepared: the transfer made afterwards is discarded unstarted")
@@ -262,7 +262,7 @@ struct EventSourceStateMachineTests {
         let transfer = Transfer("first")
         running(&machine, transfer)
         let error = EventSourceError.eventTooLarge(limit: 10, url: "http://x/")
-        #expect(machine.parseFailed(error) === transfer)
+        #expect(machine.consumerStopped(.fatal(error)) === transfer)
         #expect(receive(&machine, "more", from: transfer) == .discarded)
         _ = machine.transferCompleted(transfer, as: .closed, at: 0)
         #expect(drain(&machine).last == "ended \(DisconnectReason.failure(error))")

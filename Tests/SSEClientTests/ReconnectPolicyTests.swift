@@ -1,3 +1,4 @@
+import SSEParser
 import Testing
 
 @testable import SSEClient
@@ -58,7 +59,7 @@ struct ReconnectPolicyTests {
         ReconnectStateMachine(policy: policy, mayRepeatRequest: mayRepeat, endOfStream: endOfStream, url: "http://x/")
     }
 
-    private let quick = ReconnectStateMachine.Summary(deliveredEvent: false, openDuration: .zero)
+    private let quick = ReconnectStateMachine.Summary(deliveredEvent: false, wasOpen: true)
     private let network = EventSourceError.transport("connection refused", url: "http://x/")
 
     @Test("each consecutive failure doubles the delay")
@@ -83,7 +84,7 @@ struct ReconnectPolicyTests {
             machine.decide(after: .endOfStream, summary: quick, now: .zero, random: 0)
                 == .reconnect(delay: .seconds(2), attempt: 2))
         // However briefly it was open, a connection with new events starts the backoff over.
-        let progress = ReconnectStateMachine.Summary(deliveredEvent: true, openDuration: .milliseconds(5))
+        let progress = ReconnectStateMachine.Summary(deliveredEvent: true, wasOpen: true)
         #expect(
             machine.decide(after: .endOfStream, summary: progress, now: .zero, random: 0)
                 == .reconnect(delay: .seconds(1), attempt: 1))
@@ -93,7 +94,7 @@ struct ReconnectPolicyTests {
             machine.decide(after: .failure(network, retryAfter: nil), summary: progress, now: .zero, random: 0)
                 == .reconnect(delay: .seconds(1), attempt: 1))
         // A long-lived connection without events is not progress.
-        let silent = ReconnectStateMachine.Summary(deliveredEvent: false, openDuration: .seconds(600))
+        let silent = ReconnectStateMachine.Summary(deliveredEvent: false, wasOpen: true)
         #expect(
             machine.decide(after: .endOfStream, summary: silent, now: .zero, random: 0)
                 == .reconnect(delay: .seconds(2), attempt: 2))
@@ -103,7 +104,7 @@ struct ReconnectPolicyTests {
     func pollStyleServer() {
         var machine = machine(ReconnectPolicy())
         machine.serverRequestedRetry(.milliseconds(500))
-        let progress = ReconnectStateMachine.Summary(deliveredEvent: true, openDuration: .milliseconds(1))
+        let progress = ReconnectStateMachine.Summary(deliveredEvent: true, wasOpen: true)
         for random in stride(from: 0.0, to: 1.0, by: 0.1) {
             guard
                 case .reconnect(let delay, let attempt) = machine.decide(
@@ -196,7 +197,7 @@ struct ReconnectPolicyTests {
     @Test("a connection that delivers an event resets the give-up count")
     func deliveredEventResetsGiveUp() {
         var machine = machine(ReconnectPolicy(jitter: 0, maximumAttempts: 1))
-        let delivered = ReconnectStateMachine.Summary(deliveredEvent: true, openDuration: .seconds(1))
+        let delivered = ReconnectStateMachine.Summary(deliveredEvent: true, wasOpen: true)
         for _ in 0..<5 {
             #expect(machine.decide(after: .endOfStream, summary: quick, now: .zero, random: 0) != .finish)
             #expect(machine.decide(after: .endOfStream, summary: delivered, now: .zero, random: 0) != .finish)
@@ -257,5 +258,103 @@ struct ReconnectPolicyTests {
         #expect(EventSource.Configuration(method: "GET").mayRepeatRequest)
         #expect(!EventSource.Configuration(method: "POST").mayRepeatRequest)
         #expect(EventSource.Configuration(method: "post", replaysNonIdempotentRequests: true).mayRepeatRequest)
+    }
+
+    // MARK: Request-scoped streams: terminators and resuming
+
+    private func scoped(
+        mayRepeat: Bool = false, endOfStream: EventSource.EndOfStreamPolicy = .finish, canResume: Bool = false,
+        policy: ReconnectPolicy = .default
+    ) -> ReconnectStateMachine {
+        ReconnectStateMachine(
+            policy: policy, mayRepeatRequest: mayRepeat, endOfStream: endOfStream,
+            expectedTerminator: #"data "[DONE]""#, canResume: canResume, url: "http://x/")
+    }
+
+    private let streamed = ReconnectStateMachine.Summary(deliveredEvent: true, wasOpen: true)
+
+    @Test("with a terminator, a POST that ends cleanly without it is truncated, whatever endOfStream says")
+    func cleanEndWithoutTerminatorIsTruncated() {
+        for endOfStream in [EventSource.EndOfStreamPolicy.finish, .reconnect] {
+            var machine = scoped(endOfStream: endOfStream)
+            let decision = machine.decide(after: .endOfStream, summary: streamed, now: .zero, random: 0)
+            guard case .fail(let error) = decision else {
+                Issue.record("\(decision)")
+                continue
+            }
+            #expect(error.code == .truncated)
+            #expect(error.expectedTerminator == #"data "[DONE]""#)
+            #expect(error.lastFailure == nil)
+        }
+    }
+
+    @Test("with a terminator, a POST whose open stream broke is truncated, carrying the failure")
+    func brokenStreamIsTruncated() {
+        var machine = scoped()
+        let decision = machine.decide(
+            after: .failure(network, retryAfter: nil), summary: streamed, now: .zero, random: 0)
+        #expect(
+            decision == .fail(.truncated(expectedTerminator: #"data "[DONE]""#, lastFailure: network, url: "http://x/"))
+        )
+    }
+
+    @Test("a POST that never opened a stream fails with its own error, not truncated")
+    func neverOpenedIsNotTruncated() {
+        var machine = scoped()
+        let unopened = ReconnectStateMachine.Summary(deliveredEvent: false, wasOpen: false)
+        #expect(
+            machine.decide(after: .failure(network, retryAfter: nil), summary: unopened, now: .zero, random: 0)
+                == .fail(network))
+    }
+
+    @Test("an in-band error event ends a POST with the server's error itself")
+    func serverErrorIsNotTruncated() {
+        var machine = scoped()
+        let error = EventSourceError.serverError(ServerSentEvent(type: "error", data: "overloaded"), url: "http://x/")
+        #expect(
+            machine.decide(after: .failure(error, retryAfter: nil), summary: streamed, now: .zero, random: 0)
+                == .fail(error))
+    }
+
+    @Test("a repeatable request, or one a hook resumes, reconnects when the terminator has not come")
+    func continuesWhenPossible() {
+        for (mayRepeat, canResume) in [(true, false), (false, true)] {
+            var machine = scoped(mayRepeat: mayRepeat, canResume: canResume)
+            #expect(
+                machine.decide(after: .endOfStream, summary: streamed, now: .zero, random: 0)
+                    == .reconnect(delay: .seconds(1), attempt: 1))
+            #expect(
+                machine.decide(after: .failure(network, retryAfter: nil), summary: streamed, now: .zero, random: 0)
+                    == .reconnect(delay: .seconds(1), attempt: 1))
+        }
+    }
+
+    @Test("reconnecting disabled: nothing continues the stream, so it is truncated")
+    func disabledTruncates() {
+        var machine = scoped(mayRepeat: true, canResume: true, policy: .disabled)
+        guard case .fail(let error) = machine.decide(after: .endOfStream, summary: streamed, now: .zero, random: 0)
+        else {
+            Issue.record("not failed")
+            return
+        }
+        #expect(error.code == .truncated)
+    }
+
+    @Test("the terminator completes the stream: no reconnect, no error")
+    func completedFinishes() {
+        var machine = scoped(mayRepeat: true)
+        #expect(machine.decide(after: .completed, summary: streamed, now: .zero, random: 0) == .finish)
+    }
+
+    @Test("without a terminator, a hook resumes a POST whose stream closed (MCP), but endOfStream .finish completes it")
+    func resumeWithoutTerminator() {
+        var mcp = ReconnectStateMachine(
+            policy: .default, mayRepeatRequest: false, endOfStream: .reconnect, canResume: true, url: "http://x/")
+        #expect(
+            mcp.decide(after: .endOfStream, summary: streamed, now: .zero, random: 0)
+                == .reconnect(delay: .seconds(1), attempt: 1))
+        var chat = ReconnectStateMachine(
+            policy: .default, mayRepeatRequest: false, endOfStream: .finish, canResume: true, url: "http://x/")
+        #expect(chat.decide(after: .endOfStream, summary: streamed, now: .zero, random: 0) == .finish)
     }
 }
