@@ -122,6 +122,17 @@ struct StreamScript {
         case numbered(next: Int, last: Int?, scenario: Scenario)
         /// These events, in order.
         case fixed([ServerSentEvent])
+        /// Text written beforehand (a model stream's), in order: each event waits for its turn in
+        /// the timeline; a comment between two events goes out at once, right after the first.
+        case rendered([Piece])
+    }
+
+    /// A piece of ``Events/rendered(_:)`` text.
+    struct Piece: Equatable, Sendable {
+        /// The text as it goes on the wire (before line endings, limits and framing).
+        var text: [UInt8]
+        /// Whether it is one event (for the event limit); otherwise a comment.
+        var isEvent: Bool
     }
 
     init(prefix: [UInt8], events: Events, interval: Duration, heartbeat: Duration?) {
@@ -138,6 +149,11 @@ struct StreamScript {
             return .text(prefix, isEvent: false)
         }
         guard hasEvent else { return .end }
+        if case .rendered(var pieces) = events, let piece = pieces.first, !piece.isEvent {
+            pieces.removeFirst()
+            events = .rendered(pieces)
+            return .text(piece.text, isEvent: false)
+        }
         if let heartbeatAt = nextHeartbeatAt, let heartbeat, heartbeatAt < nextEventAt {
             if clock < heartbeatAt {
                 defer { clock = heartbeatAt }
@@ -151,25 +167,31 @@ struct StreamScript {
             return .wait(nextEventAt - clock)
         }
         nextEventAt += interval
-        return .text(Array(serializer.serialize(takeEvent()).utf8), isEvent: true)
+        return .text(takeEvent(), isEvent: true)
     }
 
     private var hasEvent: Bool {
         switch events {
         case .numbered(let next, let last, _): last.map { next <= $0 } ?? true
         case .fixed(let list): !list.isEmpty
+        case .rendered(let pieces): !pieces.isEmpty
         }
     }
 
-    private mutating func takeEvent() -> ServerSentEvent {
+    /// The text of the next event.
+    private mutating func takeEvent() -> [UInt8] {
         switch events {
         case .numbered(let next, let last, let scenario):
             events = .numbered(next: next + 1, last: last, scenario: scenario)
-            return scenario.numberedEvent(next)
+            return Array(serializer.serialize(scenario.numberedEvent(next)).utf8)
         case .fixed(var list):
             let event = list.removeFirst()
             events = .fixed(list)
-            return event
+            return Array(serializer.serialize(event).utf8)
+        case .rendered(var pieces):
+            let piece = pieces.removeFirst()
+            events = .rendered(pieces)
+            return piece.text
         }
     }
 }

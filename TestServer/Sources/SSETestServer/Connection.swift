@@ -112,7 +112,7 @@ extension ServerContext {
         onRequest?(request)
         let registered = state.update { state in
             state.requests.append(request)
-            return state.routes[path]
+            return state.routes[path] ?? Router.responseID(inPath: path).flatMap { state.responseStreams[$0] }
         }
         func send(_ bytes: [UInt8]) {
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
@@ -159,6 +159,9 @@ extension ServerContext {
                 var feed: LiveFeed?
                 if case .live(_, let lastEventID, _) = plan.source, !plan.hangsAfterHeaders {
                     feed = subscribe(connection: connection, lastEventID: lastEventID, channel: channel)
+                }
+                if let (id, remembered) = Router.rememberedResponse(scenario, for: request) {
+                    state.update { $0.responseStreams[id] = remembered }
                 }
                 send(plan.head)
                 return .stream(plan, feed: feed)

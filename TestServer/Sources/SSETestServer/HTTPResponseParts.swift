@@ -106,10 +106,17 @@ enum HTTPResponseParts {
         GET  /echo                           one event describing the request as JSON
         GET  /subscribe                      the broadcast hub: every message POST /publish sends
         POST /publish?event=TYPE             publish the body as data to every subscriber
+        POST /v1/chat/completions            an OpenAI chat completions stream (content=openai-chat)
+        POST /v1/messages                    an Anthropic messages stream (content=anthropic)
+        POST /v1/responses                   an OpenAI Responses stream (content=responses);
+        GET  /v1/responses/ID?starting_after=N   resumes it after sequence number N
+        POST /mcp                            an MCP tool call over Streamable HTTP (content=mcp);
+                                             GET with Last-Event-ID resumes it
 
         Query parameters: count interval event size history retry heartbeat dropAfter dropAfterBytes
         end hang status times retryAfter location contentType writeSize writeDelay gzip framing
-        token key raw echo. See TestServer/README.md.
+        token key raw echo content tokens doneNoSpace processingComments errorAfter closeAfter
+        response starting_after. See TestServer/README.md.
 
         """
 }

@@ -95,6 +95,10 @@ struct Router {
             do {
                 var scenario = try Scenario(query: request.query)
                 if request.path == "/echo" { scenario.content = .echo }
+                if let (api, responseID) = Self.modelAPI(impliedBy: request.path) {
+                    scenario.content = .model(api)
+                    if let responseID { scenario.modelStream.responseID = responseID }
+                }
                 return .scenario(scenario, live: request.path == "/subscribe")
             } catch {
                 return .respond(status(400, body: "400 Bad Request: \(error)\n"))
@@ -110,9 +114,15 @@ struct Router {
         return status(401)
     }
 
-    /// The key that counts attempts (for ``Scenario/statusTimes``) and numbered heads.
+    /// The key that counts attempts (for ``Scenario/statusTimes``) and numbered heads: the
+    /// scenario's ``Scenario/key``, or the request target without `starting_after`, so that a
+    /// Responses stream resumed at the same URL shares the counters of the request it continues.
     static func counterKey(of scenario: Scenario, for request: RecordedRequest) -> String {
-        scenario.key ?? request.target
+        if let key = scenario.key { return key }
+        let pairs = request.query.split(separator: "&", omittingEmptySubsequences: false)
+        let kept = pairs.filter { $0 != "starting_after" && !$0.hasPrefix("starting_after=") }
+        guard kept.count != pairs.count else { return request.target }
+        return kept.isEmpty ? request.path : "\(request.path)?\(kept.joined(separator: "&"))"
     }
 
     /// Plans the response to `scenario`.
@@ -200,6 +210,17 @@ struct Router {
                     StreamScript(prefix: prefix, events: .fixed([event]), interval: interval, heartbeat: nil))
             case .raw(let bytes):
                 source = .script(StreamScript(prefix: bytes, events: .fixed([]), interval: interval, heartbeat: nil))
+            case .model(let api):
+                switch modelAnswer(api, scenario.modelStream, for: request) {
+                case .respond(let response):
+                    return .respond(response)
+                case .events(let events):
+                    let pieces = Self.pieces(of: events, processingComments: scenario.modelStream.processingComments)
+                    source = .script(
+                        StreamScript(
+                            prefix: prefix, events: .rendered(pieces), interval: interval, heartbeat: heartbeat)
+                    )
+                }
             }
         }
         return .stream(
@@ -259,7 +280,7 @@ struct Router {
     }
 
     /// `status` with a short body (none for 204 and 304).
-    private func status(
+    func status(
         _ status: Int,
         body: String? = nil,
         contentType: String = "text/plain; charset=utf-8",

@@ -13,7 +13,15 @@ extension Scenario {
         case .numbered: break
         case .echo: add("echo", "1")
         case .raw(let bytes): add("raw", Data(bytes).base64EncodedString())
+        case .model(let api): add("content", api.rawValue)
         }
+        let model = modelStream
+        add("tokens", model.tokens == ModelStream().tokens ? nil : String(model.tokens))
+        add("doneNoSpace", model.doneWithoutSpace ? "1" : nil)
+        add("processingComments", model.processingComments ? "1" : nil)
+        add("errorAfter", model.errorAfter.map(String.init))
+        add("closeAfter", model.closeAfter.map(String.init))
+        add("response", model.responseID == ModelStream.defaultResponseID ? nil : model.responseID)
         add("count", count.map(String.init))
         add("interval", interval.map(Self.milliseconds))
         add("event", eventType)
@@ -72,6 +80,15 @@ extension Scenario {
                 throw .invalidScenario("raw must be base64, got '\(value)'")
             }
             content = .raw(Array(data))
+        case "content": content = try Self.content(value)
+        case "tokens": modelStream.tokens = try Self.integer(name, value)
+        case "doneNoSpace": modelStream.doneWithoutSpace = try Self.flag(name, value)
+        case "processingComments": modelStream.processingComments = try Self.flag(name, value)
+        case "errorAfter": modelStream.errorAfter = try Self.integer(name, value)
+        case "closeAfter": modelStream.closeAfter = try Self.integer(name, value)
+        case "response":
+            guard !value.isEmpty else { throw .invalidScenario("response must not be empty") }
+            modelStream.responseID = value
         case "count": count = try Self.integer(name, value)
         case "interval": interval = try Self.duration(name, value)
         case "event": eventType = value
@@ -99,6 +116,20 @@ extension Scenario {
         case "unicode": unicodePayload = try Self.flag(name, value)
         case "key": key = value
         default: break
+        }
+    }
+
+    /// `content=`: `numbered`, `echo`, or a ``ModelAPI``'s raw value (raw bytes have `raw=`).
+    private static func content(_ value: String) throws(TestServerError) -> Content {
+        switch value {
+        case "numbered": return .numbered
+        case "echo": return .echo
+        default:
+            guard let api = ModelAPI(rawValue: value) else {
+                let choices = (["numbered", "echo"] + ModelAPI.allCases.map(\.rawValue)).joined(separator: ", ")
+                throw .invalidScenario("content must be one of \(choices), got '\(value)'")
+            }
+            return .model(api)
         }
     }
 

@@ -29,6 +29,9 @@ public struct Scenario: Sendable, Hashable {
         case echo
         /// Exactly these bytes, for malformed-stream tests. ``Scenario/retry`` and heartbeats are not added.
         case raw([UInt8])
+        /// A streamed answer shaped like `api`'s, with the options of ``Scenario/modelStream``
+        /// (see `Scenario+Models.swift`).
+        case model(ModelAPI)
     }
 
     /// Where a hanging response stops: the server keeps the connection open and sends nothing more.
@@ -193,8 +196,13 @@ public struct Scenario: Sendable, Hashable {
     public var unicodePayload: Bool
 
     /// The name of the counters this request shares with others (``statusTimes``, ``history``); `nil`
-    /// (the default) uses the request target (path and query), so reconnects to the same URL share them.
+    /// (the default) uses the request target (path and query, without a `starting_after` parameter),
+    /// so reconnects to the same URL, and resumptions of a Responses stream, share them.
     public var key: String?
+
+    /// The options of a ``Content/model(_:)`` stream: its length and API-specific faults. Other
+    /// content ignores them. The defaults of ``ModelStream`` by default.
+    public var modelStream: ModelStream
 
     /// Creates a scenario; every option has the default its property documents.
     public init(
@@ -231,6 +239,7 @@ public struct Scenario: Sendable, Hashable {
         self.lineEnding = .lf
         self.unicodePayload = false
         self.key = nil
+        self.modelStream = ModelStream()
     }
 }
 
