@@ -17,6 +17,10 @@ enum FailureKind: Sendable, Hashable {
     case tlsHostNameMismatch(String)
     /// Reconnecting was given up after `attempts`; the last failure, if the last attempt failed.
     case gaveUp(attempts: Int, lastFailure: EventSourceError?)
+    /// The stream ended before its terminator (described), after `lastFailure` if one ended it.
+    case truncated(expected: String?, lastFailure: EventSourceError?)
+    /// The server sent an error event of this type, with this data.
+    case serverError(type: String, data: String)
     /// Anything else: the library's own sentence says it.
     case other
 
@@ -28,6 +32,8 @@ enum FailureKind: Sendable, Hashable {
         case .tlsVerification: self = .tlsVerification(error.message ?? "")
         case .tlsHostNameMismatch: self = .tlsHostNameMismatch(error.message ?? "")
         case .gaveUp: self = .gaveUp(attempts: error.attempts ?? 0, lastFailure: error.lastFailure)
+        case .truncated: self = .truncated(expected: error.expectedTerminator, lastFailure: error.lastFailure)
+        case .serverError: self = .serverError(type: error.event?.type ?? "", data: error.event?.data ?? "")
         default: self = .other
         }
     }

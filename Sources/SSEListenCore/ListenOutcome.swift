@@ -22,12 +22,13 @@ public enum ListenOutcome: Sendable, Hashable {
     case usageError(ListenError)
 
     /// The exit status: 0 when ended as asked, 1 for usage errors, 2 when the stream failed (or
-    /// never opened before `--timeout`),
+    /// never opened before `--timeout`), 3 when it ended before its `--until` terminator,
     /// 128 + the signal number when interrupted (130 for SIGINT, 143 for SIGTERM).
     public var exitCode: Int32 {
         switch self {
         case .maxEventsReached, .streamEnded, .timedOut, .outputClosed: 0
         case .usageError: 1
+        case .failed(let error) where error.code == .truncated: 3
         case .failed, .timedOutBeforeOpen: 2
         case .interrupted(let signal): 128 + signal
         }

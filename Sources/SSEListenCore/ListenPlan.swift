@@ -132,6 +132,8 @@ public struct ListenPlan: Sendable {
         let output = command.output
         // -v shows the request as it went on the wire.
         configuration.recordsSentRequests = output.verbose
+        configuration.terminator = command.ending.terminator
+        configuration.errorEvents = command.ending.errorEventPattern
         let format = output.format ?? .defaultFormat(stdoutIsTerminal: environment.stdoutIsTerminal)
         return ListenPlan(
             url: command.url,

@@ -17,7 +17,8 @@ public struct SSEListen: ParsableCommand {
             Last-Event-ID, so a server that replays from it loses nothing.
 
             EXIT STATUS
-              0    ended as asked: --max-events reached, the stream ended with
+              0    ended as asked: --max-events reached, the --until or --until-event
+                   terminator arrived, the stream ended with
                    --no-reconnect (or after a POST), the server answered 204 No Content,
                    --timeout reached after the stream was open at some point, or
                    standard output was closed (| head; noticed on a pipe even while
@@ -28,9 +29,12 @@ public struct SSEListen: ParsableCommand {
                    regular file or cannot be written
               2    gave up (--max-retries exhausted) or a fatal answer: 401, 404 and
                    other 4xx, a wrong Content-Type, a TLS verification failure, or any
-                   failure with --no-reconnect; or --timeout reached without the
-                   stream ever opening (refused, 503 throughout, no answer); the
-                   message says what came back
+                   failure with --no-reconnect; an --error-event from the server; or
+                   --timeout reached without the stream ever opening (refused, 503
+                   throughout, no answer); the message says what came back
+              3    the stream ended before its --until or --until-event terminator and
+                   could not continue (a POST, or --no-reconnect): the answer is
+                   incomplete
               130  interrupted by SIGINT (Ctrl-C), after flushing output and state file
               143  terminated by SIGTERM, likewise
 
@@ -40,6 +44,8 @@ public struct SSEListen: ParsableCommand {
               sse-listen -H "Authorization: Bearer $TOKEN" -d @prompt.json \\
                   https://api.example.com/v1/chat/stream
               sse-listen --state-file feed.state https://example.com/feed
+              sse-listen -d @body.json --until '[DONE]' --format data \\
+                  https://api.example.com/v1/chat/completions
             """,
         version: SwiftSSEVersion.current
     )
@@ -59,6 +65,10 @@ public struct SSEListen: ParsableCommand {
     /// `--last-event-id`, `--state-file`.
     @OptionGroup(title: "Resuming")
     public var resume: ResumeOptions
+
+    /// `--until`, `--until-event`, `--error-event`.
+    @OptionGroup(title: "Request-scoped streams (model APIs)")
+    public var ending: EndingOptions
 
     /// `--max-events`, `--timeout`, `--no-reconnect`, `--max-retries`, `--retry-*`, `--idle-timeout`,
     /// `--connect-timeout`, `--max-event-size`.

@@ -127,6 +127,9 @@ public struct StatusReporter: Sendable {
         case .maxEventsReached(let count):
             return [StatusLine(.info, "printed \(count) event\(count == 1 ? "" : "s") (--max-events); done")]
         case .streamEnded:
+            if lastDisconnect == .completed {
+                return [StatusLine(.info, "the stream is complete (its terminator arrived); done")]
+            }
             if case .finishedByServer? = lastDisconnect, let lastDisconnect {
                 return [StatusLine(.info, lastDisconnect.description)]
             }
@@ -159,6 +162,16 @@ public struct StatusReporter: Sendable {
             case .tlsHostNameMismatch(let message):
                 let text = Self.tlsFailure(url: error.url, message: message, wrongHost: true)
                 return [StatusLine(.error, redacting(text, url: error.url))]
+            case .truncated(let expected, let lastFailure):
+                // The answer is incomplete: say what was awaited, and what cut it.
+                let cause = lastFailure.map { "; " + describe(.failure($0)) } ?? "; the server ended the stream"
+                return [
+                    StatusLine(
+                        .error,
+                        "stream ended before its terminator (\(expected ?? "none declared") expected)\(cause)")
+                ]
+            case .serverError(let type, let data):
+                return [StatusLine(.error, "the server sent an error (event \(type)): \(data)")]
             default:
                 break
             }
