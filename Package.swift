@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
     ],
     targets: [
         // The WHATWG event-stream decoder: no dependencies but a SIMD UTF-8 validator in C, no Foundation.
@@ -39,11 +40,15 @@ let package = Package(
                 "CCurl",
                 "CCurlShims",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .testTarget(
             name: "SSEClientTests",
-            dependencies: ["SSEClient", "SSEParser", "SSETestServer", "SSETestSupport"]
+            dependencies: [
+                "SSEClient", "SSEParser", "SSETestServer", "SSETestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
 
         // sse-listen: the terminal consumer. The core is a library so tests can reach its parts.

@@ -15,6 +15,16 @@ extension Duration {
         if overflow { return .max }
         return product + attoseconds / 1_000_000_000_000_000
     }
+
+    /// Whole nanoseconds, rounded down, saturating at `Int64.max`; negative durations give 0.
+    static func nanoseconds(of duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        if seconds < 0 { return 0 }
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (sum, sumOverflow) = product.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return sumOverflow ? .max : sum
+    }
 }
 
 extension Duration {

@@ -52,6 +52,11 @@ extension EventSource {
         /// event it ends the source. Default: `nil`.
         public var errorEvents: EventPattern?
 
+        /// The name of the source in its metrics (the `sse.source` dimension, see ``Telemetry``):
+        /// pick one per kind of stream ("prices", "completions"), a small fixed set, never a URL
+        /// or a user. Default: `default`.
+        public var metricsLabel: String
+
         /// Whether a request with a method other than GET, HEAD or OPTIONS (a POST with a body)
         /// may be sent again when reconnecting. Default: `false`: such a stream ends, or fails,
         /// instead of repeating the request.
@@ -111,6 +116,7 @@ extension EventSource {
             endOfStream: EndOfStreamPolicy = .reconnect,
             terminator: EventPattern? = nil,
             errorEvents: EventPattern? = nil,
+            metricsLabel: String = "default",
             replaysNonIdempotentRequests: Bool = false,
             idleTimeout: Duration? = .seconds(300),
             connectTimeout: Duration = .seconds(30),
@@ -130,6 +136,7 @@ extension EventSource {
             self.endOfStream = endOfStream
             self.terminator = terminator
             self.errorEvents = errorEvents
+            self.metricsLabel = metricsLabel
             self.replaysNonIdempotentRequests = replaysNonIdempotentRequests
             self.idleTimeout = idleTimeout
             self.connectTimeout = connectTimeout

@@ -1,3 +1,4 @@
+import CoreMetrics
 import SSEParser
 
 extension EventSource {
@@ -97,14 +98,19 @@ extension EventSource {
         package var clock: any Clock<Duration>
         /// A random number in `[0, 1)` for the backoff jitter.
         package var random: @Sendable () -> Double
+        /// Where figures are recorded; `nil`: the bootstrapped `MetricsSystem` when the source
+        /// is created (tests pass their own, so that parallel tests do not share one).
+        package var metricsFactory: (any MetricsFactory)?
 
         /// Creates an environment.
         package init(
             clock: any Clock<Duration> = ContinuousClock(),
-            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+            random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+            metricsFactory: (any MetricsFactory)? = nil
         ) {
             self.clock = clock
             self.random = random
+            self.metricsFactory = metricsFactory
         }
 
         /// The system's continuous clock and random generator.

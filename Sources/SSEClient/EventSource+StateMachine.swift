@@ -83,8 +83,11 @@ extension EventSource {
         private(set) var lastEventID: String
         /// The last event the consumer was given, if it asked to know (for a resume hook).
         private(set) var lastEvent: ServerSentEvent?
-        /// How the latest connection ended.
+        /// How the latest connection ended, as the consumer settled it.
         private(set) var lastDisconnect: DisconnectReason?
+        /// How the latest transfer ended as the I/O thread saw it, and how long its stream had
+        /// been open (`nil` if it never opened): for metrics, which do not wait for the consumer.
+        private(set) var lastTransferEnd: (ending: ConnectionEnding, openDuration: Duration?)?
         private(set) var metrics = EventSource.Metrics()
 
         /// Chunks smaller than this are appended to the previous one, so a stream of small writes
@@ -228,13 +231,15 @@ extension EventSource {
             _ transfer: Transfer, as ending: ConnectionEnding, responseBody: [UInt8]? = nil, at now: UInt64
         ) -> Waiter? {
             guard case .running(let running) = connection, running.transfer === transfer else { return nil }
+            let openDuration = running.openedAt.map { Duration.nanoseconds(Int64(bitPattern: now &- $0)) }
             guard !isClosed else {
                 connection = .done
+                lastTransferEnd = (.closed, openDuration)
                 return nil
             }
-            let openDuration = running.openedAt.map { Duration.nanoseconds(Int64(bitPattern: now &- $0)) }
             connection = .ended(attempt: running.attempt)
             let ending = (running.stop ?? ending).withResponseBody(responseBody)
+            lastTransferEnd = (ending, openDuration)
             queue.append(.ended(ending, openDuration: openDuration))
             return takeWaiter()
         }

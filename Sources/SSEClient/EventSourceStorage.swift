@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import SSEParser
 import Synchronization
@@ -28,6 +29,13 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         var delayTask: Task<Void, any Error>?
         /// The first connection's request as built from the configuration, for the resume hook.
         var originalRequest: EventSource.Request?
+        /// When the current attempt started (``CurlDriver/now()``), and whether its first event
+        /// is still to come: for the time-to-head and time-to-first-event metrics.
+        var attemptStartedAt: UInt64 = 0
+        var awaitingFirstEvent = false
+        /// Whether the current transfer got a response head, and since when it is paused.
+        var headSeen = false
+        var pausedAt: UInt64?
     }
 
     private let core: Mutex<Core>
@@ -44,6 +52,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     private let states: AsyncStream<ConnectionState>.Continuation
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
+    private let telemetry: Telemetry
 
     init(
         url: String,
@@ -62,6 +71,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         self.environment = environment
         self.states = states
         self.start = clock.now
+        self.telemetry = Telemetry(
+            label: configuration.metricsLabel, factory: environment.metricsFactory ?? MetricsSystem.factory)
         let reconnects = ReconnectStateMachine(
             policy: configuration.reconnect,
             mayRepeatRequest: configuration.mayRepeatRequest,
@@ -176,6 +187,10 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
 
     /// Builds the request, creates the transfer and hands it to the driver.
     private func connect(_ start: Machine.StartConnection) async {
+        core.withLock { core in
+            core.attemptStartedAt = CurlDriver.now()
+            core.awaitingFirstEvent = true
+        }
         states.yield(.connecting(attempt: start.attempt, lastEventID: start.lastEventID))
         logger.debug(
             "connecting",
@@ -252,11 +267,20 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         let disposition =
             hooks.classifyResponse?(head)
             ?? ResponseClassifier.classify(head, requestURL: url, now: Self.unixTime())
+        let now = CurlDriver.now()
+        let startedAt = core.withLock { core in
+            core.headSeen = true
+            return core.attemptStartedAt
+        }
+        telemetry.responseHeadArrived(
+            after: .nanoseconds(Int64(bitPattern: now &- startedAt)),
+            result: disposition == .open ? "open" : "\(head.status / 100)xx")
         let ending: ConnectionEnding
         switch disposition {
         case .open:
-            let wake = core.withLock { $0.machine.responseOpened(head, transfer: transfer, at: CurlDriver.now()) }
+            let wake = core.withLock { $0.machine.responseOpened(head, transfer: transfer, at: now) }
             guard let wake else { return .stop }
+            telemetry.streamOpened()
             logger.debug("open", metadata: ["url": "\(url)", "status": "\(head.status)"])
             states.yield(.open(head))
             wake?.resume()
@@ -278,9 +302,13 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     func transfer(_ transfer: CurlTransfer, didReceiveBody bytes: UnsafeRawBufferPointer) -> BodyDisposition {
         let (disposition, wake) = core.withLock { core -> (BodyDisposition, CheckedContinuation<Void, Never>?) in
             switch core.machine.received(bytes, transfer: transfer) {
-            case .accepted(let wake): (.consumed, wake)
-            case .pause: (.pause, nil)
-            case .discarded: (.abort, nil)
+            case .accepted(let wake):
+                return (.consumed, wake)
+            case .pause:
+                core.pausedAt = CurlDriver.now()
+                return (.pause, nil)
+            case .discarded:
+                return (.abort, nil)
             }
         }
         wake?.resume()
@@ -291,9 +319,21 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         let ending = ConnectionEnding(
             completion, url: url, idleTimeout: configuration.idleTimeout, headTimeout: configuration.connectTimeout)
         let body = transfer.collectedBody
-        let wake = core.withLock {
-            $0.machine.transferCompleted(transfer, as: ending, responseBody: body, at: CurlDriver.now())
+        let now = CurlDriver.now()
+        let (wake, end, headSeen, pausedAt) = core.withLock { core in
+            let wake = core.machine.transferCompleted(transfer, as: ending, responseBody: body, at: now)
+            defer { (core.pausedAt, core.headSeen) = (nil, false) }
+            return (wake, core.machine.lastTransferEnd, core.headSeen, core.pausedAt)
         }
+        if let end {
+            // A closed source settles nothing: its connection is timed here. Others are timed
+            // when settled, where the consumer's view (its terminator, an error event) is known.
+            telemetry.transferEnded(end.ending, openDuration: end.openDuration, headSeen: headSeen)
+            if case .closed = end.ending, let openDuration = end.openDuration {
+                telemetry.connectionEnded(.closed, after: openDuration)
+            }
+        }
+        if let pausedAt { telemetry.pauseEnded(after: .nanoseconds(Int64(bitPattern: now &- pausedAt))) }
         wake?.resume()
     }
 
@@ -302,10 +342,21 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     /// Takes the next entries for the consumer, waiting for some when there are none.
     func take(budget: Int, isolation: isolated (any Actor)? = #isolation) async -> Machine.TakeAction {
         while true {
-            let action = core.withLock { $0.machine.take(budget: budget) }
+            let (action, queued, pausedAt) = core.withLock { core in
+                let action = core.machine.take(budget: budget)
+                var pausedAt: UInt64?
+                if case .entries(_, _?) = action { (pausedAt, core.pausedAt) = (core.pausedAt, nil) }
+                return (action, core.machine.queuedBytes, pausedAt)
+            }
             switch action {
-            case .entries(_, let resume):
+            case .entries(let entries, let resume):
                 if let resume { driver.resume(resume) }
+                if let pausedAt {
+                    telemetry.pauseEnded(after: .nanoseconds(Int64(bitPattern: CurlDriver.now() &- pausedAt)))
+                }
+                var bytes = 0
+                for case .bytes(let chunk) in entries { bytes += chunk.count }
+                telemetry.took(bytes: bytes, queued: queued)
                 return action
             case .ended:
                 return action
@@ -327,9 +378,16 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
 
     /// Records what the consumer parsed, and returns the buffers it emptied for reuse.
     func consumed(events: Int, comments: Int, lastEventID: String, spareBuffers: inout [[UInt8]]) {
-        core.withLock {
-            $0.machine.consumed(
+        let firstEventAfter = core.withLock { core -> UInt64? in
+            core.machine.consumed(
                 events: events, comments: comments, lastEventID: lastEventID, spareBuffers: &spareBuffers)
+            guard events > 0, core.awaitingFirstEvent else { return nil }
+            core.awaitingFirstEvent = false
+            return core.attemptStartedAt
+        }
+        telemetry.consumed(events: events, comments: comments)
+        if let firstEventAfter {
+            telemetry.firstEventArrived(after: .nanoseconds(Int64(bitPattern: CurlDriver.now() &- firstEventAfter)))
         }
     }
 
@@ -346,6 +404,13 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     func settled(_ settlement: Machine.Settlement) -> [ConnectionState] {
         let action = core.withLock { core in
             core.machine.settled(settlement, now: clock.now - start, random: environment.random())
+        }
+        if case .none = action {
+        } else if let openDuration = settlement.openDuration {
+            telemetry.connectionEnded(settlement.ending, after: openDuration)
+        }
+        if case .reconnect(let reason, let delay, _) = action {
+            telemetry.reconnectScheduled(reason.cause, after: delay)
         }
         switch action {
         case .none:

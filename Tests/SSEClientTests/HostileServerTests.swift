@@ -66,7 +66,9 @@ struct HostileServerTests {
             }
             #expect(attempts == 2)
             #expect(last.contains("sent no response within 300 ms (connect timeout)"), "\(last)")
-            #expect(server.requests.count == 2)
+            // Two connections reached the server. Not `requests`: on a loaded machine the second
+            // request may time out before the server has parsed it.
+            try await server.waitForConnections(count: 2)
         }
     }
 

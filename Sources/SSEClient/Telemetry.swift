@@ -1,0 +1,153 @@
+import CoreMetrics
+
+/// One source's figures, recorded through swift-metrics: no-ops unless the application
+/// bootstraps a `MetricsSystem` (swift-prometheus, swift-otel, …), so a source costs nothing
+/// more when nobody is looking.
+///
+/// Recorded by ``EventSourceStorage`` where the life cycle moves (an attempt starts, a head
+/// arrives, the consumer takes a batch, a connection is settled), never per event: counts come
+/// per batch. Every metric carries `sse.source`, the caller's
+/// ``EventSource/Configuration/metricsLabel``; the other dimensions are bounded sets (a cause,
+/// an outcome, a status class), never a URL, a query or an event ID.
+///
+/// | name | kind | dimensions | what |
+/// | --- | --- | --- | --- |
+/// | `sse.client.connection.attempts` | counter | `sse.attempt.result`: `open`, `2xx`…`5xx`, or an ``EventSourceError/Code`` such as `transport` | attempts, by how they were answered |
+/// | `sse.client.reconnects` | counter | `sse.reconnect.cause`: a ``ReconnectCause`` | reconnects scheduled |
+/// | `sse.client.events` | counter | | events delivered |
+/// | `sse.client.comments` | counter | | comment lines (heartbeats) |
+/// | `sse.client.received.bytes` | counter | | body bytes received (after decompression) |
+/// | `sse.client.response_head.duration` | timer | | from the start of an attempt to its response head |
+/// | `sse.client.first_event.duration` | timer | | from the start of an attempt to its first event |
+/// | `sse.client.connection.duration` | timer | `sse.connection.ending`: a ``ReconnectCause``, `completed`, `finished` or `fatal` | how long opened streams stayed open |
+/// | `sse.client.reconnect.delay` | timer | | the delay before each reconnect |
+/// | `sse.client.backpressure.paused` | timer | | how long each pause for a slow consumer lasted |
+/// | `sse.client.streams.open` | meter | | streams open now |
+/// | `sse.client.buffered.bytes` | meter | | received bytes waiting for the consumer |
+struct Telemetry: Sendable {
+    private let factory: any MetricsFactory
+    private let source: (String, String)
+    private let events: Counter
+    private let comments: Counter
+    private let bytes: Counter
+    private let responseHead: CoreMetrics.Timer
+    private let firstEvent: CoreMetrics.Timer
+    private let reconnectDelay: CoreMetrics.Timer
+    private let paused: CoreMetrics.Timer
+    private let streamsOpen: Meter
+    private let buffered: Meter
+
+    /// Metric names, for the documentation and for tests.
+    enum Name {
+        static let attempts = "sse.client.connection.attempts"
+        static let reconnects = "sse.client.reconnects"
+        static let events = "sse.client.events"
+        static let comments = "sse.client.comments"
+        static let bytes = "sse.client.received.bytes"
+        static let responseHead = "sse.client.response_head.duration"
+        static let firstEvent = "sse.client.first_event.duration"
+        static let connectionDuration = "sse.client.connection.duration"
+        static let reconnectDelay = "sse.client.reconnect.delay"
+        static let paused = "sse.client.backpressure.paused"
+        static let streamsOpen = "sse.client.streams.open"
+        static let buffered = "sse.client.buffered.bytes"
+    }
+
+    init(label: String, factory: any MetricsFactory) {
+        self.factory = factory
+        source = ("sse.source", label)
+        let dimensions = [source]
+        events = Counter(label: Name.events, dimensions: dimensions, factory: factory)
+        comments = Counter(label: Name.comments, dimensions: dimensions, factory: factory)
+        bytes = Counter(label: Name.bytes, dimensions: dimensions, factory: factory)
+        responseHead = CoreMetrics.Timer(label: Name.responseHead, dimensions: dimensions, factory: factory)
+        firstEvent = CoreMetrics.Timer(label: Name.firstEvent, dimensions: dimensions, factory: factory)
+        reconnectDelay = CoreMetrics.Timer(label: Name.reconnectDelay, dimensions: dimensions, factory: factory)
+        paused = CoreMetrics.Timer(label: Name.paused, dimensions: dimensions, factory: factory)
+        streamsOpen = Meter(label: Name.streamsOpen, dimensions: dimensions, factory: factory)
+        buffered = Meter(label: Name.buffered, dimensions: dimensions, factory: factory)
+    }
+
+    /// A response head arrived `duration` after the attempt started; `result` is `open` or its
+    /// status class.
+    func responseHeadArrived(after duration: Duration, result: String) {
+        responseHead.recordNanoseconds(Duration.nanoseconds(of: duration))
+        attempt(result)
+    }
+
+    private func attempt(_ result: String) {
+        Counter(label: Name.attempts, dimensions: [source, ("sse.attempt.result", result)], factory: factory)
+            .increment(by: 1)
+    }
+
+    func firstEventArrived(after duration: Duration) {
+        firstEvent.recordNanoseconds(Duration.nanoseconds(of: duration))
+    }
+
+    func streamOpened() {
+        streamsOpen.increment(by: 1.0)
+    }
+
+    func pauseEnded(after duration: Duration) {
+        paused.recordNanoseconds(Duration.nanoseconds(of: duration))
+    }
+
+    /// The consumer took a batch of `bytes` and parsed `events` and `comments` from earlier
+    /// ones; `queued` bytes still wait.
+    func took(bytes count: Int, queued: Int) {
+        if count > 0 { bytes.increment(by: count) }
+        buffered.set(queued)
+    }
+
+    func consumed(events eventCount: Int, comments commentCount: Int) {
+        if eventCount > 0 { events.increment(by: eventCount) }
+        if commentCount > 0 { comments.increment(by: commentCount) }
+    }
+
+    /// A transfer ended as `ending` (as the I/O thread saw it): an attempt that got no head is
+    /// counted by what failed, and an opened stream is no longer open.
+    func transferEnded(_ ending: ConnectionEnding, openDuration: Duration?, headSeen: Bool) {
+        if !headSeen { attempt(ending.attemptResult) }
+        if openDuration != nil { streamsOpen.decrement(by: 1.0) }
+    }
+
+    /// An opened stream ended as `ending` after `duration`.
+    func connectionEnded(_ ending: ConnectionEnding, after duration: Duration) {
+        CoreMetrics.Timer(
+            label: Name.connectionDuration, dimensions: [source, ("sse.connection.ending", ending.metricName)],
+            factory: factory
+        ).recordNanoseconds(Duration.nanoseconds(of: duration))
+    }
+
+    /// A reconnect was scheduled after a connection that ended by `cause`.
+    func reconnectScheduled(_ cause: ReconnectCause, after delay: Duration) {
+        Counter(
+            label: Name.reconnects, dimensions: [source, ("sse.reconnect.cause", cause.rawValue)], factory: factory
+        )
+        .increment(by: 1)
+        reconnectDelay.recordNanoseconds(Duration.nanoseconds(of: delay))
+    }
+}
+
+extension ConnectionEnding {
+    /// What a connection that never opened a stream got: a status class, or what failed.
+    var attemptResult: String {
+        switch self {
+        case .failure(let error, _), .fatal(let error):
+            if let status = error.status { return "\(status / 100)xx" }
+            return error.code.description
+        case .finishedByServer(let status): return "\(status / 100)xx"
+        case .endOfStream, .restart, .closed, .completed: return reason.cause.rawValue
+        }
+    }
+
+    /// How an opened stream ended, for the connection-duration dimension.
+    var metricName: String {
+        switch self {
+        case .completed: "completed"
+        case .finishedByServer: "finished"
+        case .fatal: "fatal"
+        default: reason.cause.rawValue
+        }
+    }
+}
