@@ -1,5 +1,6 @@
 import CoreMetrics
 import SSEParser
+import Tracing
 
 extension EventSource {
     /// Customisation points of an ``EventSource``.
@@ -101,16 +102,20 @@ extension EventSource {
         /// Where figures are recorded; `nil`: the bootstrapped `MetricsSystem` when the source
         /// is created (tests pass their own, so that parallel tests do not share one).
         package var metricsFactory: (any MetricsFactory)?
+        /// Where connection attempts are traced; `nil`: the bootstrapped instrument's tracer.
+        package var tracer: (any Tracer)?
 
         /// Creates an environment.
         package init(
             clock: any Clock<Duration> = ContinuousClock(),
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-            metricsFactory: (any MetricsFactory)? = nil
+            metricsFactory: (any MetricsFactory)? = nil,
+            tracer: (any Tracer)? = nil
         ) {
             self.clock = clock
             self.random = random
             self.metricsFactory = metricsFactory
+            self.tracer = tracer
         }
 
         /// The system's continuous clock and random generator.

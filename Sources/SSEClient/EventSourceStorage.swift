@@ -2,6 +2,7 @@ import CoreMetrics
 import Logging
 import SSEParser
 import Synchronization
+import Tracing
 
 #if canImport(Glibc)
     import Glibc
@@ -33,6 +34,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         /// is still to come: for the time-to-head and time-to-first-event metrics.
         var attemptStartedAt: UInt64 = 0
         var awaitingFirstEvent = false
+        /// The current attempt's span.
+        var span: (any Span)?
         /// Whether the current transfer got a response head, and since when it is paused.
         var headSeen = false
         var pausedAt: UInt64?
@@ -53,6 +56,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private let telemetry: Telemetry
+    private let tracing: AttemptTracing
 
     init(
         url: String,
@@ -73,6 +77,11 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         self.start = clock.now
         self.telemetry = Telemetry(
             label: configuration.metricsLabel, factory: environment.metricsFactory ?? MetricsSystem.factory)
+        // Spans are children of the context the source is created in.
+        self.tracing = AttemptTracing(
+            tracer: environment.tracer ?? InstrumentationSystem.tracer,
+            parent: InstrumentationContext.current ?? .topLevel
+        )
         let reconnects = ReconnectStateMachine(
             policy: configuration.reconnect,
             mayRepeatRequest: configuration.mayRepeatRequest,
@@ -225,6 +234,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             } else if !start.isContinuation {
                 core.withLock { $0.originalRequest = plain }
             }
+            let span = tracing.start(&request, sendsLastEventID: !start.lastEventID.isEmpty)
+            core.withLock { $0.span = span }
             if let prepare = hooks.prepareRequest {
                 do {
                     request = try await prepare(request)
@@ -242,6 +253,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
                 guard case .preparing = core.machine.connection else { return nil }
                 return .some(core.machine.preparationFailed(error))
             }
+            if let span = core.withLock({ $0.span.take() }) { AttemptTracing.end(span, failing: error) }
             guard let wake else { return }
             logger.debug("failed", metadata: ["url": "\(url)", "error": "\(error)"])
             states.yield(.finished(error))
@@ -249,7 +261,10 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             wake?.resume()
             return
         }
-        guard case .add = core.withLock({ $0.machine.transferPrepared(transfer) }) else { return }
+        guard case .add = core.withLock({ $0.machine.transferPrepared(transfer) }) else {
+            if let span = core.withLock({ $0.span.take() }) { AttemptTracing.end(span, as: .closed) }
+            return
+        }
         driver.add(transfer)
         // A stop that arrived while it was being added is carried out now, after the add.
         if let stopped = core.withLock({ $0.machine.transferAdded() }) {
@@ -268,10 +283,11 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             hooks.classifyResponse?(head)
             ?? ResponseClassifier.classify(head, requestURL: url, now: Self.unixTime())
         let now = CurlDriver.now()
-        let startedAt = core.withLock { core in
+        let (startedAt, span) = core.withLock { core in
             core.headSeen = true
-            return core.attemptStartedAt
+            return (core.attemptStartedAt, core.span)
         }
+        if let span { AttemptTracing.answered(span, by: head) }
         telemetry.responseHeadArrived(
             after: .nanoseconds(Int64(bitPattern: now &- startedAt)),
             result: disposition == .open ? "open" : "\(head.status / 100)xx")
@@ -320,11 +336,12 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             completion, url: url, idleTimeout: configuration.idleTimeout, headTimeout: configuration.connectTimeout)
         let body = transfer.collectedBody
         let now = CurlDriver.now()
-        let (wake, end, headSeen, pausedAt) = core.withLock { core in
+        let (wake, end, headSeen, pausedAt, span) = core.withLock { core in
             let wake = core.machine.transferCompleted(transfer, as: ending, responseBody: body, at: now)
             defer { (core.pausedAt, core.headSeen) = (nil, false) }
-            return (wake, core.machine.lastTransferEnd, core.headSeen, core.pausedAt)
+            return (wake, core.machine.lastTransferEnd, core.headSeen, core.pausedAt, core.span.take())
         }
+        if let span { AttemptTracing.end(span, as: end?.ending ?? ending) }
         if let end {
             // A closed source settles nothing: its connection is timed here. Others are timed
             // when settled, where the consumer's view (its terminator, an error event) is known.
