@@ -24,6 +24,10 @@ public struct ListenPlan: Sendable {
     public var configuration: EventSource.Configuration
     /// The output format.
     public var format: OutputFormat
+    /// `--field`: the value to print from each event's JSON data instead of the data.
+    public var field: JSONPath?
+    /// `--join`: no line feed between events, one at the end of the run.
+    public var joinsEvents: Bool
     /// Colours for standard output.
     public var stdoutStyle: TerminalStyle
     /// Colours for standard error.
@@ -134,11 +138,21 @@ public struct ListenPlan: Sendable {
         configuration.recordsSentRequests = output.verbose
         configuration.terminator = command.ending.terminator
         configuration.errorEvents = command.ending.errorEventPattern
-        let format = output.format ?? .defaultFormat(stdoutIsTerminal: environment.stdoutIsTerminal)
+        var field: JSONPath?
+        if let text = output.field {
+            guard let path = JSONPath(text) else { throw .usage("--field '\(text)' is not a dot path") }
+            field = path
+        }
+        // --field and --join print data: the default format for them, on a terminal too.
+        let format =
+            output.format
+            ?? (field != nil || output.join ? .data : .defaultFormat(stdoutIsTerminal: environment.stdoutIsTerminal))
         return ListenPlan(
             url: command.url,
             configuration: configuration,
             format: format,
+            field: field,
+            joinsEvents: output.join,
             stdoutStyle: TerminalStyle.resolve(
                 output.color, isTerminal: environment.stdoutIsTerminal, environment: environment.variables),
             stderrStyle: TerminalStyle.resolve(

@@ -39,8 +39,13 @@ public struct ListenSession: Sendable {
     private let maxEvents: Int?
     private let quiet: Bool
 
-    /// How many events were printed (those `--event` let through).
+    /// How many events were printed (those `--event` let through and, with `--field`, that had
+    /// a value at its path).
     public private(set) var printedEvents = 0
+
+    /// How many events `--field` found no value in (their data is not JSON, or has nothing at
+    /// the path), so they printed nothing; 0 without `--field`.
+    public var eventsWithoutField: Int { formatter.eventsWithoutField }
 
     /// Whether a connection opened an event stream at some point of the run.
     public private(set) var hasBeenOpen = false
@@ -52,7 +57,8 @@ public struct ListenSession: Sendable {
     /// and `--verbose`.
     public init(plan: ListenPlan) {
         reporter = StatusReporter(url: plan.url, verbose: plan.verbose)
-        formatter = EventFormatter(format: plan.format, style: plan.stdoutStyle)
+        formatter = EventFormatter(
+            format: plan.format, style: plan.stdoutStyle, field: plan.field, joinsEvents: plan.joinsEvents)
         eventTypes = plan.eventTypes
         maxEvents = plan.maxEvents
         quiet = plan.quiet
@@ -98,16 +104,37 @@ public struct ListenSession: Sendable {
     /// Handles one event, as ``handle(_:stdout:hookLines:)`` does, without building a
     /// ``Reaction``: the path every event takes, so it stays free of allocations and copies.
     ///
-    /// Formats the event into `stdout` unless `--event` filters it out. The caller saves
-    /// `event.id` once those bytes are written.
+    /// Formats the event into `stdout` unless `--event` filters it out (or `--field` finds no
+    /// value in it). The caller saves `event.id` once those bytes are written, printed or not.
     /// - Returns: Whether `--max-events` is now reached: stop with
     ///   ``ListenOutcome/maxEventsReached(_:)`` of ``printedEvents``.
     public mutating func print(_ event: ServerSentEvent, stdout: inout [UInt8]) -> Bool {
         guard eventTypes.isEmpty || eventTypes.contains(event.type) else { return false }
-        formatter.append(event, to: &stdout)
+        guard formatter.append(event, to: &stdout) else { return false }
         printedEvents += 1
         guard let maxEvents else { return false }
         return printedEvents >= maxEvents
+    }
+
+    /// Appends what ends standard output, however the run ends: the line feed after `--join`ed
+    /// output, if anything was printed. Call it once the updates are over, before the last flush
+    /// and before the closing lines, so they start on a line of their own.
+    public mutating func finishOutput(stdout: inout [UInt8]) {
+        formatter.finish(to: &stdout)
+    }
+
+    /// The `--verbose` line about `--field`, for the end of the run: how many of the events it
+    /// looked at had no value at its path. Empty without `--field` or `--verbose`.
+    public var fieldSummaryLines: [StatusLine] {
+        guard reporter.verbose, let field = formatter.field else { return [] }
+        let missing = formatter.eventsWithoutField
+        let seen = missing + printedEvents
+        return [
+            StatusLine(
+                .detail,
+                "--field \(field): \(missing) of \(seen) event\(seen == 1 ? "" : "s") had no value there "
+                    + "(data not JSON, or no such path) and printed nothing")
+        ]
     }
 
     /// How the run ended, and its closing lines.

@@ -46,6 +46,9 @@ public struct SSEListen: ParsableCommand {
               sse-listen --state-file feed.state https://example.com/feed
               sse-listen -d @body.json --until '[DONE]' --format data \\
                   https://api.example.com/v1/chat/completions
+              sse-listen -X POST -d @body.json --until '[DONE]' \\
+                  --field choices.0.delta.content --join \\
+                  https://api.example.com/v1/chat/completions
             """,
         version: SwiftSSEVersion.current
     )
@@ -58,7 +61,7 @@ public struct SSEListen: ParsableCommand {
     @OptionGroup(title: "Request")
     public var request: RequestOptions
 
-    /// `--format`, `--event`, `--quiet`, `--verbose`, `--color`.
+    /// `--format`, `--field`, `--join`, `--event`, `--quiet`, `--verbose`, `--color`.
     @OptionGroup(title: "Output")
     public var output: OutputOptions
 
@@ -164,11 +167,35 @@ public struct OutputOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             "How to print events: jsonl (one JSON object per line: id, event, data), data (the data only), "
-                + "raw (text/event-stream), pretty (for people). Default: pretty on a terminal, jsonl otherwise.",
+                + "raw (text/event-stream), pretty (for people). Default: data with --field or --join, "
+                + "else pretty on a terminal, jsonl otherwise.",
             valueName: "format"
         )
     )
     public var format: OutputFormat?
+
+    /// The dot path of the value to print from each event's JSON data (`--field`).
+    @Option(
+        help: ArgumentHelp(
+            "Print the value at this dot path in each event's JSON data instead of the whole data, "
+                + "e.g. choices.0.delta.content (a number indexes an array; of duplicate keys the first wins). "
+                + "Strings print as their text, other values as compact JSON. An event whose data is not JSON, "
+                + "or has nothing there, prints nothing and does not count for --max-events (-v counts them). "
+                + "With --format data one value per line; with jsonl the value's text is the data field.",
+            valueName: "path"
+        )
+    )
+    public var field: String?
+
+    /// No line feed between events (`-j`, `--join`).
+    @Flag(
+        name: [.customShort("j"), .customLong("join")],
+        help: ArgumentHelp(
+            "With --field or --format data: no line feed between events, so streamed tokens join into one "
+                + "text as they arrive; one line feed at the end."
+        )
+    )
+    public var join = false
 
     /// The event types to print.
     @Option(
@@ -195,10 +222,23 @@ public struct OutputOptions: ParsableArguments {
     /// Creates empty options; the parser fills them in.
     public init() {}
 
-    /// Rejects `--quiet` with `--verbose`.
+    /// Rejects `--quiet` with `--verbose`, a `--field` that is not a dot path, `--field` with a
+    /// format that shows whole events, and `--join` with one that has no data to join.
     public func validate() throws {
         if quiet && verbose {
             throw ValidationError("--quiet and --verbose cannot be used together")
+        }
+        if let field, let problem = JSONPath.problem(with: field) {
+            throw ValidationError("--field \(problem)")
+        }
+        if field != nil, let format, format == .raw || format == .pretty {
+            throw ValidationError(
+                "--field prints one value per event; use it with --format data or jsonl, not \(format.rawValue)")
+        }
+        if join, field == nil, let format, format != .data {
+            throw ValidationError(
+                "-j/--join joins the data of events; use it with --format data or --field, not --format "
+                    + format.rawValue)
         }
     }
 }
