@@ -153,13 +153,15 @@ public enum SSEListenMain {
         } catch {
             failure = error
         }
+        // The line feed that ends --join'ed output, on every ending.
+        session.finishOutput(stdout: &staged)
         await flushStaged()
         source.close()
         await output.drain()
 
         let (outcome, lines) = session.finish(
             stop: stop.reason, failure: failure, stateFailure: output.stateFailure, hookLines: notes.take())
-        await report(lines)
+        await report(session.fieldSummaryLines + lines)
         await output.drain()
         return outcome.exitCode
     }
