@@ -39,6 +39,16 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         /// Whether the current transfer got a response head, and since when it is paused.
         var headSeen = false
         var pausedAt: UInt64?
+        /// When the open stream last sent a byte (or opened, or resumed from a pause), and the
+        /// figures the snapshot adds to the machine's.
+        var lastByteAt: UInt64?
+        var longestSilence: UInt64 = 0
+        var pausedTotal: UInt64 = 0
+
+        /// Time since the last byte is silence up to `now`.
+        mutating func silence(until now: UInt64) {
+            if let lastByteAt { longestSilence = max(longestSilence, now &- lastByteAt) }
+        }
     }
 
     private let core: Mutex<Core>
@@ -102,7 +112,14 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     }
 
     var lastEventID: String { core.withLock { $0.machine.lastEventID } }
-    var metrics: EventSource.Metrics { core.withLock { $0.machine.metrics } }
+    var metrics: EventSource.Metrics {
+        core.withLock { core in
+            var metrics = core.machine.metrics
+            metrics.longestSilence = .nanoseconds(Int64(bitPattern: core.longestSilence))
+            metrics.pausedTime = .nanoseconds(Int64(bitPattern: core.pausedTotal))
+            return metrics
+        }
+    }
     var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
     // MARK: Control (any thread)
@@ -294,7 +311,11 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         let ending: ConnectionEnding
         switch disposition {
         case .open:
-            let wake = core.withLock { $0.machine.responseOpened(head, transfer: transfer, at: now) }
+            let wake = core.withLock { core in
+                let wake = core.machine.responseOpened(head, transfer: transfer, at: now)
+                if wake != nil { core.lastByteAt = now }
+                return wake
+            }
             guard let wake else { return .stop }
             telemetry.streamOpened()
             logger.debug("open", metadata: ["url": "\(url)", "status": "\(head.status)"])
@@ -317,11 +338,15 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
 
     func transfer(_ transfer: CurlTransfer, didReceiveBody bytes: UnsafeRawBufferPointer) -> BodyDisposition {
         let (disposition, wake) = core.withLock { core -> (BodyDisposition, CheckedContinuation<Void, Never>?) in
+            let now = CurlDriver.now()
+            core.silence(until: now)
             switch core.machine.received(bytes, transfer: transfer) {
             case .accepted(let wake):
+                core.lastByteAt = now
                 return (.consumed, wake)
             case .pause:
-                core.pausedAt = CurlDriver.now()
+                // Not silence: the bytes are there, and come again at the resume.
+                (core.pausedAt, core.lastByteAt) = (now, nil)
                 return (.pause, nil)
             case .discarded:
                 return (.abort, nil)
@@ -338,7 +363,9 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         let now = CurlDriver.now()
         let (wake, end, headSeen, pausedAt, span) = core.withLock { core in
             let wake = core.machine.transferCompleted(transfer, as: ending, responseBody: body, at: now)
-            defer { (core.pausedAt, core.headSeen) = (nil, false) }
+            core.silence(until: now)
+            if let pausedAt = core.pausedAt { core.pausedTotal &+= now &- pausedAt }
+            defer { (core.pausedAt, core.headSeen, core.lastByteAt) = (nil, false, nil) }
             return (wake, core.machine.lastTransferEnd, core.headSeen, core.pausedAt, core.span.take())
         }
         if let span { AttemptTracing.end(span, as: end?.ending ?? ending) }
@@ -362,7 +389,12 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             let (action, queued, pausedAt) = core.withLock { core in
                 let action = core.machine.take(budget: budget)
                 var pausedAt: UInt64?
-                if case .entries(_, _?) = action { (pausedAt, core.pausedAt) = (core.pausedAt, nil) }
+                if case .entries(_, _?) = action {
+                    (pausedAt, core.pausedAt) = (core.pausedAt, nil)
+                    let now = CurlDriver.now()
+                    if let pausedAt { core.pausedTotal &+= now &- pausedAt }
+                    core.lastByteAt = now
+                }
                 return (action, core.machine.queuedBytes, pausedAt)
             }
             switch action {

@@ -17,6 +17,15 @@ extension EventSource {
         public var pauses = 0
         /// The most recent failure, if any.
         public var lastError: EventSourceError?
+        /// The longest time an open stream sent no byte at all (events, comments, partial
+        /// lines): from its response head, between reads, to its end. Time paused for a slow
+        /// consumer does not count. Zero before a stream opened.
+        public var longestSilence: Duration = .zero
+        /// How long transfers were paused, in total, because the consumer fell behind.
+        public var pausedTime: Duration = .zero
+
+        /// Creates empty counters (the source makes its own; tests of code that reads them may too).
+        public init() {}
 
         /// All reconnects, whatever their cause.
         public var totalReconnects: Int { reconnects.values.reduce(0, +) }

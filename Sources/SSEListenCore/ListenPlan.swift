@@ -44,6 +44,13 @@ public struct ListenPlan: Sendable {
     public var quiet: Bool
     /// Headers in the status lines.
     public var verbose: Bool
+    /// Whether to print the run's figures at the end (`--stats`).
+    public var printsStats = false
+    /// Where to write them as JSON (`--stats-json`).
+    public var statsJSONPath: String?
+
+    /// Whether the run's figures are gathered at all.
+    public var gathersStats: Bool { printsStats || statsJSONPath != nil }
 
     /// Resolves a parsed command.
     ///
@@ -162,7 +169,9 @@ public struct ListenPlan: Sendable {
             timeout: limits.timeout.map(seconds),
             stateFile: stateFile,
             quiet: output.quiet,
-            verbose: output.verbose
+            verbose: output.verbose,
+            printsStats: output.stats,
+            statsJSONPath: output.statsJSON
         )
     }
 

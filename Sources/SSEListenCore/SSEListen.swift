@@ -208,6 +208,29 @@ public struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "No status lines on standard error (errors are still reported).")
     public var quiet = false
 
+    /// A summary of the run's figures on standard error when it ends.
+    @Flag(
+        name: .customLong("stats"),
+        help: ArgumentHelp(
+            "When the run ends (any ending, SIGINT included), print on standard error: time to the response head "
+                + "and to the first event, events and bytes, events per second, the gap between events (p50, p95, "
+                + "p99, max), the longest silence, reconnects by cause, time paused, the HTTP version."
+        )
+    )
+    public var stats = false
+
+    /// The same figures as JSON, in a file.
+    @Option(
+        name: .customLong("stats-json"),
+        help: ArgumentHelp(
+            "When the run ends, write the --stats figures to PATH as one JSON object (times in milliseconds: "
+                + "events, bytes, reconnects, time_to_first_event_ms, gap_ms {p50, p95, p99, max}, "
+                + "longest_silence_ms, …).",
+            valueName: "path"
+        )
+    )
+    public var statsJSON: String?
+
     /// Headers in the status lines.
     @Flag(
         name: .shortAndLong,

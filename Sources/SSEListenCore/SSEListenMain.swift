@@ -119,10 +119,13 @@ public enum SSEListenMain {
             await output.write(lines.map { $0.rendered(style: plan.stderrStyle) }.joined(), to: .stderr)
         }
 
+        let runStart = ContinuousClock.now
+        var stats = plan.gathersStats ? ListenStats(start: runStart) : nil
         var failure: EventSourceError?
         do throws(EventSourceError) {
             var updates = source.updates.makeAsyncIterator()
             while let update = try await updates.next() {
+                stats?.record(update, at: .now)
                 if case .event(let event) = update {
                     let reachedMax = session.print(event, stdout: &staged)
                     stagedID = event.id
@@ -161,7 +164,15 @@ public enum SSEListenMain {
 
         let (outcome, lines) = session.finish(
             stop: stop.reason, failure: failure, stateFailure: output.stateFailure, hookLines: notes.take())
-        await report(session.fieldSummaryLines + lines)
+        var statsLines: [StatusLine] = []
+        if let stats {
+            let figures = stats.report(metrics: source.metrics, end: .now)
+            if plan.printsStats { statsLines = figures.lines }
+            if let path = plan.statsJSONPath, let problem = Self.write(figures.json, to: path) {
+                statsLines.append(StatusLine(.error, "cannot write --stats-json \(path): \(problem)"))
+            }
+        }
+        await report(session.fieldSummaryLines + lines + statsLines)
         await output.drain()
         return outcome.exitCode
     }
@@ -179,6 +190,19 @@ public enum SSEListenMain {
             return request
         }
         return hooks
+    }
+
+    /// Writes `text` to the file at `path` (created or truncated); the problem, if it failed.
+    private static func write(_ text: String, to path: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return FileIO.errorText() }
+        defer { close(fd) }
+        do {
+            try FileIO.writeAll(fd: fd, Array(text.utf8))
+        } catch {
+            return error.message
+        }
+        return nil
     }
 
     private static func usageError(_ message: String, style: TerminalStyle) {

@@ -142,6 +142,20 @@ struct TelemetryTests {
             #expect(pauses > 0)
             let paused = try metrics.expectTimer("sse.client.backpressure.paused", [Self.source]).values
             #expect(paused.count == pauses)
+            #expect(source.metrics.pausedTime > .zero)
+        }
+    }
+
+    @Test("the snapshot's longest silence: at least the server's tick, not counting the reconnect delay")
+    func longestSilence() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 3, interval: .milliseconds(200))),
+                configuration: .testing { $0.endOfStream = .finish })
+            let error = try await Self.run(source)
+            #expect(error == nil)
+            #expect(source.metrics.longestSilence >= .milliseconds(150))
+            #expect(source.metrics.events == 3)
         }
     }
 }
