@@ -38,7 +38,10 @@ struct AttemptTracing: Sendable {
     /// The response head arrived.
     static func answered(_ span: any Span, by head: ResponseHead) {
         span.attributes["http.response.status_code"] = head.status
-        span.attributes["network.protocol.version"] = head.httpVersion
+        // OpenTelemetry's form: "1.1", "2".
+        let version = head.httpVersion
+        span.attributes["network.protocol.version"] =
+            version.hasPrefix("HTTP/") ? String(version.dropFirst(5)) : version
     }
 
     /// The attempt is over, as `ending`.

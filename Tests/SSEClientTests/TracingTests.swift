@@ -44,6 +44,7 @@ struct TracingTests {
                         == "\(server.baseURL)/events?count=&dropAfter=&end=".toSpanAttribute())
                 #expect(span.attributes["server.address"]?.toSpanAttribute() == "127.0.0.1")
                 #expect(span.attributes["http.response.status_code"]?.toSpanAttribute() == 200)
+                #expect(span.attributes["network.protocol.version"]?.toSpanAttribute() == "1.1")
                 #expect(span.attributes["sse.last_event_id.sent"]?.toSpanAttribute() == .bool(index > 0))
             }
             #expect(spans[0].attributes["sse.connection.ending"]?.toSpanAttribute() == "endOfStream")
