@@ -20,6 +20,7 @@ private final class StreamWatch: Sendable {
     private struct State {
         var events: [ServerSentEvent] = []
         var arrivals: [String: ContinuousClock.Instant] = [:]
+        var stopAt = Int.max
     }
 
     private let state = Mutex(State())
@@ -61,6 +62,17 @@ private final class StreamWatch: Sendable {
     func record(_ bytes: [UInt8], until id: Int) -> Bool {
         record(bytes)
         return highestID >= id
+    }
+
+    /// Sets the ID that ``recordUntilStop(_:)`` stops at, once one at least as high has arrived.
+    func stop(at id: Int) {
+        state.withLock { $0.stopAt = id }
+    }
+
+    /// Records `bytes` and tells whether an ID of at least the one ``stop(at:)`` set has arrived.
+    func recordUntilStop(_ bytes: [UInt8]) -> Bool {
+        record(bytes)
+        return highestID >= state.withLock { $0.stopAt }
     }
 
     /// Returns once an ID of at least `id` has arrived.
@@ -893,6 +905,7 @@ struct BrokenPromiseWireTests {
             // The second joined after event 3 was due: it starts later, with nothing from the past.
             let start = try #require(second.ids.first)
             #expect(start >= 4)
+            try #require(start <= 7, "the second connection came too late to overlap")
             #expect(second.ids == Array(start...7))
             #expect(second.events == Array(first.events.drop { Int($0.id)! < start }))
             // Event 7 is due at the same moment for both (the slack is for a busy machine).
@@ -930,6 +943,7 @@ struct BrokenPromiseWireTests {
             ) { resumed.record($0, until: last) }
             _ = try await watched
             let first = try #require(resumed.ids.first)
+            try #require(first <= last, "the reconnect came too late to overlap with the witness")
             switch replay {
             case .resume: #expect(first == n + 1)
             case .repeatLast: #expect(first == n)
@@ -947,6 +961,44 @@ struct BrokenPromiseWireTests {
         try await TestServer.withRunning { server in
             let response = try await RawHTTPClient.exchange(port: server.port, .get("/events?live=1"))
             #expect(response.status == 400)
+        }
+    }
+}
+
+@Suite("The hub's own publisher", .timeLimit(.minutes(1)))
+struct HubPublisherTests {
+    @Test("publishInterval: the hub publishes by itself, every subscriber gets the same messages")
+    func publishes() async throws {
+        try await TestServer.withRunning(configuration: .init(publishInterval: .milliseconds(20))) { server in
+            let first = StreamWatch()
+            let second = StreamWatch()
+            // Both read until three messages after both subscribed, which both receive.
+            async let a = RawHTTPClient.exchange(port: server.port, .get("/subscribe?framing=close")) {
+                first.recordUntilStop($0)
+            }
+            async let b = RawHTTPClient.exchange(port: server.port, .get("/subscribe?framing=close")) {
+                second.recordUntilStop($0)
+            }
+            try await server.waitForSubscribers(count: 2)
+            let newest = try await server.hubHistory().last.flatMap { Int($0.id) } ?? 0
+            first.stop(at: newest + 3)
+            second.stop(at: newest + 3)
+            _ = try await (a, b)
+            for watch in [first, second] {
+                #expect(watch.events.allSatisfy { $0.data == $0.id })
+                let start = try #require(watch.ids.first)
+                #expect(watch.ids == Array(start..<start + watch.ids.count))
+            }
+            let both = { (watch: StreamWatch) in watch.events.filter { (newest + 1...newest + 3).contains(Int($0.id)!) }
+            }
+            #expect(both(first).count == 3)
+            #expect(both(first) == both(second))
+            // Resuming from one of them replays the rest, as from any publisher.
+            let resumed = try await RawHTTPClient.exchange(
+                port: server.port, .get("/subscribe?framing=close", headers: ["Last-Event-ID: 2"])
+            ) { String(decoding: $0, as: UTF8.self).contains("data: 4\n\n") }
+            #expect(
+                String(decoding: resumed.wireBody, as: UTF8.self).hasPrefix("id: 3\ndata: 3\n\nid: 4\ndata: 4\n\n"))
         }
     }
 }
