@@ -1,7 +1,8 @@
 import SSEParser
 
 /// Turns the text of an event stream into the writes that go on the wire, applying in order the byte
-/// limit, gzip, the write size and delay, and the framing of a ``Scenario``.
+/// limit, the hold-back (``Scenario/holdEvents``, ``Scenario/holdBytes``), gzip, the write size and
+/// delay, and the framing of a ``Scenario``.
 ///
 /// A pure value: the connection handler performs the steps it returns.
 struct BodyEncoder {
@@ -20,6 +21,11 @@ struct BodyEncoder {
     private let writeDelay: Duration
     private var hasWritten = false
     private let lineEnding: Scenario.LineEnding
+    private let holdEvents: Int?
+    private let holdBytes: Int?
+    /// The text held back, and how many events it has.
+    private var held: [UInt8] = []
+    private var heldEvents = 0
 
     /// Whether the byte limit has been reached: everything after it is dropped.
     private(set) var isCut: Bool
@@ -31,6 +37,8 @@ struct BodyEncoder {
         self.writeSize = scenario.writeSize
         self.writeDelay = scenario.writeDelay
         self.isCut = scenario.dropAfterBytes == 0
+        self.holdEvents = scenario.holdEvents
+        self.holdBytes = scenario.holdBytes
         if case .raw = scenario.content {
             self.lineEnding = .lf
         } else {
@@ -38,8 +46,9 @@ struct BodyEncoder {
         }
     }
 
-    /// Returns the steps that send `text`, or as much of it as the byte limit lets through.
-    mutating func encode(_ text: [UInt8]) -> [Step] {
+    /// Returns the steps that send `text` (one event when `isEvent`), or as much of it as the byte
+    /// limit lets through; none while it is held back.
+    mutating func encode(_ text: [UInt8], isEvent: Bool = false) -> [Step] {
         guard !isCut, !text.isEmpty else { return [] }
         var bytes = text
         if lineEnding != .lf {
@@ -54,6 +63,36 @@ struct BodyEncoder {
             }
             remainingBytes = remaining - bytes.count
         }
+        guard holdEvents != nil || holdBytes != nil else { return send(bytes) }
+        held += bytes
+        if isEvent { heldEvents += 1 }
+        var steps: [Step] = []
+        if let holdEvents, heldEvents >= holdEvents {
+            steps += flush()
+        }
+        if let holdBytes {
+            while held.count >= holdBytes {
+                steps += send(Array(held.prefix(holdBytes)))
+                held.removeFirst(holdBytes)
+            }
+            if held.isEmpty { heldEvents = 0 }
+        }
+        return steps
+    }
+
+    /// Returns the steps that send what is held back, at once.
+    mutating func flush() -> [Step] {
+        defer {
+            held = []
+            heldEvents = 0
+        }
+        return send(held)
+    }
+
+    /// The steps that send `bytes` as they are: compressed, split into writes and framed.
+    private mutating func send(_ bytes: [UInt8]) -> [Step] {
+        guard !bytes.isEmpty else { return [] }
+        var bytes = bytes
         if gzip != nil {
             bytes = gzip!.compress(bytes)
         }
@@ -94,8 +133,12 @@ struct BodyEncoder {
     }
 }
 
-/// The timeline of a scripted body: a prefix (`retry:` or raw bytes), then events `interval` apart,
-/// with heartbeat comments in between. A pure value: the connection handler pulls its steps.
+/// The timeline of a scripted body: a prefix (`retry:` or raw bytes), then events on their
+/// schedule, with heartbeat comments in between. A pure value: the connection handler pulls its steps.
+///
+/// Numbered events follow a ``NumberedTimeline``: event `n` goes out at `time(of: n) - offset` on
+/// the script's clock (at once when that has passed). Other events go out `interval` apart, the
+/// first at once.
 struct StreamScript {
     /// One thing the body does next.
     enum Step: Equatable {
@@ -109,11 +152,14 @@ struct StreamScript {
 
     private var prefix: [UInt8]
     private var events: Events
-    private var serializer = EventStreamSerializer()
-    private let interval: Duration
+    private var writer: EventWriter
+    private let timeline: NumberedTimeline
+    private let offset: Duration
     private let heartbeat: Duration?
-    private var clock: Duration = .zero
-    private var nextEventAt: Duration = .zero
+    /// The time on the script's clock, which starts at zero: the sum of the waits returned so far.
+    private(set) var clock: Duration = .zero
+    /// When the next event that is not numbered is due.
+    private var nextFixedEventAt: Duration = .zero
     private var nextHeartbeatAt: Duration?
 
     /// Where the events come from.
@@ -135,12 +181,33 @@ struct StreamScript {
         var isEvent: Bool
     }
 
+    /// Creates a script whose events go out `interval` apart, the first at once.
     init(prefix: [UInt8], events: Events, interval: Duration, heartbeat: Duration?) {
+        self.init(prefix: prefix, events: events, timeline: NumberedTimeline(interval: interval), heartbeat: heartbeat)
+    }
+
+    /// Creates a script.
+    ///
+    /// - Parameters:
+    ///   - prefix: Text sent first, at once.
+    ///   - events: The events.
+    ///   - timeline: When numbered events are due; its interval paces other events.
+    ///   - heartbeat: The time between heartbeat comments, the first one interval after the start.
+    ///   - offset: Where the script's clock starts on the timeline (a live stream's time since its
+    ///     epoch); `nil` (the default) starts it at the first numbered event, which goes out at once.
+    init(prefix: [UInt8], events: Events, timeline: NumberedTimeline, heartbeat: Duration?, offset: Duration? = nil) {
         self.prefix = prefix
         self.events = events
-        self.interval = interval
+        self.timeline = timeline
         self.heartbeat = heartbeat
         self.nextHeartbeatAt = heartbeat
+        if case .numbered(let next, _, let scenario) = events {
+            self.offset = offset ?? timeline.time(of: next)
+            self.writer = EventWriter(earlyIDEvery: scenario.earlyIDEvery)
+        } else {
+            self.offset = offset ?? .zero
+            self.writer = EventWriter(earlyIDEvery: nil)
+        }
     }
 
     mutating func next() -> Step {
@@ -154,6 +221,7 @@ struct StreamScript {
             events = .rendered(pieces)
             return .text(piece.text, isEvent: false)
         }
+        let nextEventAt = self.nextEventAt
         if let heartbeatAt = nextHeartbeatAt, let heartbeat, heartbeatAt < nextEventAt {
             if clock < heartbeatAt {
                 defer { clock = heartbeatAt }
@@ -166,8 +234,15 @@ struct StreamScript {
             defer { clock = nextEventAt }
             return .wait(nextEventAt - clock)
         }
-        nextEventAt += interval
         return .text(takeEvent(), isEvent: true)
+    }
+
+    /// When the next event is due on the script's clock; it may have passed.
+    private var nextEventAt: Duration {
+        if case .numbered(let next, _, _) = events {
+            return timeline.time(of: next) - offset
+        }
+        return nextFixedEventAt
     }
 
     private var hasEvent: Bool {
@@ -180,14 +255,15 @@ struct StreamScript {
 
     /// The text of the next event.
     private mutating func takeEvent() -> [UInt8] {
+        nextFixedEventAt += timeline.interval
         switch events {
         case .numbered(let next, let last, let scenario):
             events = .numbered(next: next + 1, last: last, scenario: scenario)
-            return Array(serializer.serialize(scenario.numberedEvent(next)).utf8)
+            return Array(writer.write(scenario.numberedEvent(next)).utf8)
         case .fixed(var list):
             let event = list.removeFirst()
             events = .fixed(list)
-            return Array(serializer.serialize(event).utf8)
+            return Array(writer.write(event).utf8)
         case .rendered(var pieces):
             let piece = pieces.removeFirst()
             events = .rendered(pieces)

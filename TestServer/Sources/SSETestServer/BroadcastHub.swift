@@ -29,6 +29,9 @@ final class BroadcastHub {
 
     var subscriberCount: Int { subscribers.count }
 
+    /// The ID of the last message published; 0 before the first.
+    var newestID: Int { lastID }
+
     /// Assigns the next ID, keeps the message in the ring buffer, and sends it to every subscriber.
     func publish(data: String, type: String?) -> ServerSentEvent {
         lastID += 1
@@ -45,23 +48,28 @@ final class BroadcastHub {
 
     /// Adds a subscriber under `key` (its connection's number) and returns the messages to replay to it first.
     ///
-    /// With `Last-Event-ID: n` (a number) that is every held message after `n`; when `n` is older than
-    /// the ring buffer, that is all of it (the client missed some). Without one, or with an ID this hub
-    /// never issued, nothing is replayed.
-    func subscribe(_ key: Int, lastEventID: String?, subscriber: @escaping Subscriber) -> [ServerSentEvent] {
-        subscribers[key] = subscriber
-        guard let lastEventID, let last = Int(lastEventID), last >= 0, last <= lastID, !history.isEmpty else {
+    /// With a cursor, that is every held message whose ID is above it (all of them when the cursor
+    /// is older than the ring buffer: the client missed some), and the subscriber is sent only
+    /// later messages above it too (a cursor past the newest ID skips what comes next). Without
+    /// one, nothing is replayed. Which cursor a request gets is ``Resumption/hubStart(lastEventID:scenario:newest:)``'s call.
+    func subscribe(_ key: Int, after cursor: Int?, subscriber: @escaping Subscriber) -> [ServerSentEvent] {
+        guard let cursor else {
+            subscribers[key] = subscriber
             return []
         }
+        subscribers[key] = { event in
+            if (Int(event.id) ?? Int.max) > cursor { subscriber(event) }
+        }
+        guard !history.isEmpty else { return [] }
         // IDs in the ring are consecutive, so the replay starts at an offset: no scan of the whole
         // history per subscriber (a reconnect storm against a long history would stall the loop).
         let firstHeld = lastID - history.count + 1
         if Int(history.first!.id) == firstHeld && Int(history.last!.id) == lastID {
-            let start = max(last + 1, firstHeld)
+            let start = max(cursor + 1, firstHeld)
             guard start <= lastID else { return [] }
             return Array(history[history.index(history.startIndex, offsetBy: start - firstHeld)...])
         }
-        return history.filter { (Int($0.id) ?? 0) > last }
+        return history.filter { (Int($0.id) ?? 0) > cursor }
     }
 
     func unsubscribe(_ key: Int) {

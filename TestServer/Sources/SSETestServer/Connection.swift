@@ -142,11 +142,25 @@ extension ServerContext {
                 return .close
             }
             let key = Router.counterKey(of: scenario, for: request)
-            let (attempt, numberedHead) = state.update { state in
+            let now = NIODeadline.now()
+            let isLiveNumbered = scenario.isLive && !live
+            let (attempt, numberedHead, epoch) = state.update { state in
                 state.attempts[key, default: 0] += 1
-                return (state.attempts[key]!, state.numberedHeads[key])
+                // The first request under the key starts the live timeline.
+                let epoch = isLiveNumbered ? state.liveEpochs[key] ?? now : nil
+                if isLiveNumbered { state.liveEpochs[key] = epoch }
+                return (state.attempts[key]!, state.numberedHeads[key], epoch)
             }
-            switch router.plan(scenario, for: request, live: live, attempt: attempt, numberedHead: numberedHead) {
+            let plan = router.plan(
+                scenario,
+                for: request,
+                live: live,
+                attempt: attempt,
+                numberedHead: numberedHead,
+                hubNewest: hub.value.newestID,
+                clock: epoch.map { LiveClock(epoch: $0, now: now) }
+            )
+            switch plan {
             case .respond(let response):
                 send(response.bytes)
                 return .close
@@ -157,8 +171,8 @@ extension ServerContext {
                 return .endlessHeaders(interval: interval)
             case .stream(let plan):
                 var feed: LiveFeed?
-                if case .live(_, let lastEventID, _) = plan.source, !plan.hangsAfterHeaders {
-                    feed = subscribe(connection: connection, lastEventID: lastEventID, channel: channel)
+                if case .live(_, let cursor, _, _) = plan.source, !plan.hangsAfterHeaders {
+                    feed = subscribe(connection: connection, after: cursor, channel: channel)
                 }
                 if let (id, remembered) = Router.rememberedResponse(scenario, for: request) {
                     state.update { $0.responseStreams[id] = remembered }
@@ -169,10 +183,10 @@ extension ServerContext {
         }
     }
 
-    /// Subscribes the connection to the hub until it closes.
-    private func subscribe(connection: Int, lastEventID: String?, channel: any Channel) -> LiveFeed {
+    /// Subscribes the connection to the hub, after `cursor`, until it closes.
+    private func subscribe(connection: Int, after cursor: Int?, channel: any Channel) -> LiveFeed {
         let (inputs, continuation) = AsyncStream.makeStream(of: LiveFeed.Input.self)
-        let replay = hub.value.subscribe(connection, lastEventID: lastEventID) { continuation.yield(.event($0)) }
+        let replay = hub.value.subscribe(connection, after: cursor) { continuation.yield(.event($0)) }
         let count = hub.value.subscriberCount
         state.update { $0.subscriberCount = count }
         // Close callbacks run on the channel's event loop, which is the hub's.
@@ -227,16 +241,25 @@ extension ServerContext {
                         }
                         steps = body.text(bytes, isEvent: isEvent)
                     case .wait(let duration):
-                        steps = [.wait(duration)]
+                        if let anchor = plan.anchor {
+                            // A live stream's events are due at moments all its connections share.
+                            try await Self.sleep(until: anchor + TimeAmount(script.clock), on: channel.eventLoop)
+                            steps = []
+                        } else {
+                            steps = [.wait(duration)]
+                        }
                     case .end:
                         steps = body.end(cut: false)
                     }
                     ending = try await perform(steps, channel: channel)
                 }
                 if ending == .hang { try await Self.waitForClose(&inbound) }
-            case .live(let prefix, _, let heartbeat):
+            case .live(let prefix, _, let heartbeat, let earlyIDEvery):
                 guard let feed else { return }
-                if try await live(feed, prefix: prefix, heartbeat: heartbeat, body: &body, channel) == .hang {
+                var writer = EventWriter(earlyIDEvery: earlyIDEvery)
+                if try await live(feed, prefix: prefix, heartbeat: heartbeat, writer: &writer, body: &body, channel)
+                    == .hang
+                {
                     try await Self.waitForClose(&inbound)
                 }
             }
@@ -249,6 +272,7 @@ extension ServerContext {
         _ feed: LiveFeed,
         prefix: [UInt8],
         heartbeat: Duration?,
+        writer: inout EventWriter,
         body: inout ResponseBody,
         _ channel: any Channel
     ) async throws -> Scenario.Ending? {
@@ -267,10 +291,9 @@ extension ServerContext {
                 // Nothing more is sent: later messages need not be buffered until the close.
                 feed.continuation.finish()
             }
-            var serializer = EventStreamSerializer()
             var steps = body.text(prefix, isEvent: false)
             for event in feed.replay {
-                steps += body.text(Array(serializer.serialize(event).utf8), isEvent: true)
+                steps += body.text(Array(writer.write(event).utf8), isEvent: true)
             }
             steps += body.start()
             if let ending = try await perform(steps, channel: channel) { return ending }
@@ -279,7 +302,7 @@ extension ServerContext {
                 let steps: [ResponseBody.Step]
                 switch input {
                 case .event(let event):
-                    steps = body.text(Array(serializer.serialize(event).utf8), isEvent: true)
+                    steps = body.text(Array(writer.write(event).utf8), isEvent: true)
                 case .heartbeat:
                     steps = body.text(Array(EventStreamSerializer.comment("").utf8), isEvent: false)
                 }
@@ -331,6 +354,16 @@ extension ServerContext {
     /// keeps waiting, and a late heartbeat or tick is a fault no scenario asked for.
     private static func sleep(_ duration: Duration, on eventLoop: any EventLoop) async throws {
         let scheduled = eventLoop.scheduleTask(in: TimeAmount(duration)) {}
+        try await withTaskCancellationHandler {
+            try await scheduled.futureResult.get()
+        } onCancel: {
+            scheduled.cancel()
+        }
+    }
+
+    /// Waits until `deadline` on the connection's event loop; cancellable. At once when it has passed.
+    private static func sleep(until deadline: NIODeadline, on eventLoop: any EventLoop) async throws {
+        let scheduled = eventLoop.scheduleTask(deadline: deadline) {}
         try await withTaskCancellationHandler {
             try await scheduled.futureResult.get()
         } onCancel: {

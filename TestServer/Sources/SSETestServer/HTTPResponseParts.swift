@@ -46,18 +46,6 @@ enum HTTPResponseParts {
             && authorization[space...].trimmingSpaces() == token
     }
 
-    /// The first ID the numbered stream sends to a request with `lastEventID`.
-    ///
-    /// - Parameters:
-    ///   - lastEventID: The request's `Last-Event-ID`; anything but a number starts at 1.
-    ///   - head: The highest ID sent before under this scenario's key, if any.
-    ///   - history: How many of the last IDs can be replayed; `nil` means any.
-    static func resumePoint(lastEventID: String?, head: Int?, history: Int?) -> Int {
-        guard let lastEventID, let last = Int(lastEventID), last >= 0 else { return 1 }
-        guard let head, let history else { return last + 1 }
-        return max(last + 1, head - history + 1)
-    }
-
     /// Splits a request target into its path and its query (without the `?`; empty when there is none).
     static func split(_ target: String) -> (path: String, query: String) {
         guard let mark = target.firstIndex(of: "?") else { return (target, "") }
@@ -114,9 +102,11 @@ enum HTTPResponseParts {
                                              GET with Last-Event-ID resumes it
 
         Query parameters: count interval event size history retry heartbeat dropAfter dropAfterBytes
-        end hang status times retryAfter location contentType writeSize writeDelay gzip framing
-        token key raw echo content tokens doneNoSpace processingComments errorAfter closeAfter
-        response starting_after. See TestServer/README.md.
+        end hang status times retryAfter location contentType contentLength writeSize writeDelay gzip
+        framing token key raw echo content tokens doneNoSpace processingComments errorAfter closeAfter
+        response starting_after. Broken promises (for sse-listen verify): live replay earlyID
+        holdEvents holdBytes cacheControl accelBuffering silence silenceEvery unknownID retryText
+        streamStatus. See TestServer/README.md.
 
         """
 }

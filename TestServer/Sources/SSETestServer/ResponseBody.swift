@@ -38,12 +38,7 @@ struct ResponseBody: Sendable {
     /// ending when it reaches one. Nothing once the body is ending.
     mutating func text(_ text: [UInt8], isEvent: Bool) -> [Step] {
         guard !isEnding else { return [] }
-        var steps: [Step] = encoder.encode(text).map { step in
-            switch step {
-            case .write(let bytes): .write(bytes)
-            case .wait(let duration): .wait(duration)
-            }
-        }
+        var steps = Self.steps(encoder.encode(text, isEvent: isEvent))
         if isEvent, let left = eventsLeft {
             eventsLeft = left - 1
         }
@@ -53,18 +48,29 @@ struct ResponseBody: Sendable {
         return steps
     }
 
-    /// The steps that end the body: the proper end of the response (gzip trailer, last chunk) when
-    /// the ending is ``Scenario/Ending/finish``, then the ending itself. Nothing when already ending.
+    /// The steps that end the body: what is held back, the proper end of the response (gzip
+    /// trailer, last chunk) when the ending is ``Scenario/Ending/finish``, then the ending itself.
+    /// Nothing when already ending.
     mutating func end(cut: Bool) -> [Step] {
         guard !isEnding else { return [] }
         isEnding = true
         let ending = cut ? cutEnding : naturalEnding
-        var steps: [Step] = []
+        // A buffering proxy passes on what it holds when the upstream ends, however it ends.
+        var steps = Self.steps(encoder.flush())
         if ending == .finish {
             let bytes = encoder.finish()
             if !bytes.isEmpty { steps.append(.write(bytes)) }
         }
         steps.append(.end(ending))
         return steps
+    }
+
+    private static func steps(_ steps: [BodyEncoder.Step]) -> [Step] {
+        steps.map { step in
+            switch step {
+            case .write(let bytes): .write(bytes)
+            case .wait(let duration): .wait(duration)
+            }
+        }
     }
 }

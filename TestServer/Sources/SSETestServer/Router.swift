@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SSEParser
 
 /// A response written in one piece and followed by a close: statuses, the help text, `/publish`.
@@ -44,9 +45,10 @@ struct StreamPlan: Sendable {
     enum Source: Sendable {
         /// A scripted timeline: numbered events, the echo event, or raw bytes.
         case script(StreamScript)
-        /// The broadcast hub: `prefix` (a `retry:` field or nothing), the replay from `lastEventID`,
-        /// then every message published, with a heartbeat comment every `heartbeat` when set.
-        case live(prefix: [UInt8], lastEventID: String?, heartbeat: Duration?)
+        /// The broadcast hub: `prefix` (a `retry:` field or nothing), the replay after `cursor`
+        /// (none when `nil`), then every message published (above `cursor`), with a heartbeat
+        /// comment every `heartbeat` when set; every `earlyIDEvery`-th ID sent early when set.
+        case live(prefix: [UInt8], cursor: Int?, heartbeat: Duration?, earlyIDEvery: Int?)
     }
 
     /// The status line and header fields.
@@ -62,6 +64,23 @@ struct StreamPlan: Sendable {
     var numberedKey: String?
     /// The number of the first numbered event the body sends.
     var firstNumber = 1
+    /// For a live numbered stream, the moment the script's clock starts: its waits end at this
+    /// moment plus the script's clock, so connections do not drift from the shared timeline.
+    var anchor: NIODeadline?
+}
+
+/// The clock of a live numbered stream (``Scenario/isLive``): when the first request under its
+/// key arrived, and now.
+struct LiveClock: Sendable, Equatable {
+    /// When the first request under the key arrived: the timeline's zero.
+    var epoch: NIODeadline
+    /// When this request arrived.
+    var now: NIODeadline
+
+    /// The time since the epoch.
+    var elapsed: Duration {
+        .nanoseconds((now - epoch).nanoseconds)
+    }
 }
 
 /// Maps requests to what the server should do. Pure: the server's state (registered routes, the
@@ -131,12 +150,17 @@ struct Router {
     ///   - attempt: How many requests (this one included) came under the scenario's counter key.
     ///   - numberedHead: The highest numbered event sent before under that key, if any.
     ///   - live: Whether the body comes from the broadcast hub.
+    ///   - hubNewest: The hub's newest ID (0 before the first message); for `live` plans.
+    ///   - clock: The shared clock of a live numbered stream under that key; `nil` (the default)
+    ///     reads as its epoch.
     func plan(
         _ scenario: Scenario,
         for request: RecordedRequest,
         live: Bool,
         attempt: Int,
-        numberedHead: Int?
+        numberedHead: Int?,
+        hubNewest: Int = 0,
+        clock: LiveClock? = nil
     ) -> ResponsePlan {
         var scenario = scenario
         if let code = scenario.status, code != 200, attempt <= scenario.statusTimes ?? Int.max {
@@ -154,9 +178,11 @@ struct Router {
         case .afterHeaders, nil:
             break
         }
-        if scenario.declaredContentLength != nil {
-            // The body goes out as is; the declared length, not the framing, delimits it.
+        if let length = scenario.declaredContentLength {
+            // The body goes out as is; the declared length, not the framing, delimits it, and
+            // nothing goes past it.
             scenario.framing = .connectionClose
+            scenario.dropAfterBytes = min(scenario.dropAfterBytes ?? length, length)
         }
         let gzip =
             switch scenario.compression {
@@ -167,7 +193,12 @@ struct Router {
         var headers: [HTTPResponseParts.Field] = []
         let contentType = scenario.contentType ?? "text/event-stream"
         if !contentType.isEmpty { headers.append(.init("Content-Type", contentType)) }
-        headers.append(.init("Cache-Control", "no-cache"))
+        if let value = Self.value(of: scenario.cacheControl, standard: "no-cache") {
+            headers.append(.init("Cache-Control", value))
+        }
+        if let value = Self.value(of: scenario.accelBuffering, standard: "no") {
+            headers.append(.init("X-Accel-Buffering", value))
+        }
         if gzip { headers += [.init("Content-Encoding", "gzip"), .init("Vary", "Accept-Encoding")] }
         if let length = scenario.declaredContentLength {
             headers.append(.init("Content-Length", String(length)))
@@ -175,33 +206,59 @@ struct Router {
             headers.append(.init("Transfer-Encoding", "chunked"))
         }
         headers += commonHeaders
-        let head = HTTPResponseParts.head(status: 200, headers: headers.map { ($0.name, $0.value) })
+        let head = HTTPResponseParts.head(
+            status: scenario.streamStatus ?? 200, headers: headers.map { ($0.name, $0.value) })
 
-        let prefix = scenario.retry.map { Array(EventStreamSerializer.retry($0).utf8) } ?? []
-        let heartbeat = scenario.heartbeat ?? configuration.heartbeatInterval
+        let prefix: [UInt8] =
+            if let text = scenario.retryText {
+                Array("retry: \(text)\n".utf8)
+            } else {
+                scenario.retry.map { Array(EventStreamSerializer.retry($0).utf8) } ?? []
+            }
+        let heartbeat = scenario.heartbeat == .zero ? nil : scenario.heartbeat ?? configuration.heartbeatInterval
         let interval = scenario.interval ?? configuration.tickInterval
         let lastEventID = request.header("Last-Event-ID")
         var numberedKey: String?
         var firstNumber = 1
+        var anchor: NIODeadline?
         let source: StreamPlan.Source
         if live {
-            source = .live(prefix: prefix, lastEventID: lastEventID, heartbeat: heartbeat)
+            let cursor: Int?
+            switch Resumption.hubStart(lastEventID: lastEventID, scenario: scenario, newest: hubNewest) {
+            case .after(let id): cursor = id
+            case .newOnly: cursor = nil
+            case .refused: return .respond(unknownID(lastEventID, status: scenario.unknownIDStatus ?? 500))
+            }
+            source = .live(prefix: prefix, cursor: cursor, heartbeat: heartbeat, earlyIDEvery: scenario.earlyIDEvery)
         } else {
             switch scenario.content {
             case .numbered:
-                let start = HTTPResponseParts.resumePoint(
-                    lastEventID: lastEventID,
-                    head: numberedHead,
-                    history: scenario.history
-                )
+                let timeline = NumberedTimeline(
+                    interval: interval, silence: scenario.silence ?? .zero, silenceEvery: scenario.silenceEvery)
+                var due: Int?
+                if scenario.isLive {
+                    guard interval > .zero else {
+                        return .respond(
+                            status(400, body: "400 Bad Request: live=1 needs an interval above zero (interval=MS)\n"))
+                    }
+                    due = min(timeline.dueCount(at: clock?.elapsed ?? .zero), scenario.count ?? Int.max)
+                    anchor = clock?.now
+                }
+                guard
+                    let start = Resumption.firstNumber(
+                        lastEventID: lastEventID, scenario: scenario, head: numberedHead, due: due)
+                else {
+                    return .respond(unknownID(lastEventID, status: scenario.unknownIDStatus ?? 500))
+                }
                 numberedKey = Self.counterKey(of: scenario, for: request)
                 firstNumber = start
                 source = .script(
                     StreamScript(
                         prefix: prefix,
                         events: .numbered(next: start, last: scenario.count, scenario: scenario),
-                        interval: interval,
-                        heartbeat: heartbeat
+                        timeline: timeline,
+                        heartbeat: heartbeat,
+                        offset: scenario.isLive ? clock?.elapsed ?? .zero : nil
                     ))
             case .echo:
                 let event = ServerSentEvent(
@@ -230,8 +287,25 @@ struct Router {
                 body: ResponseBody(scenario: scenario, gzip: gzip),
                 source: source,
                 numberedKey: numberedKey,
-                firstNumber: firstNumber
+                firstNumber: firstNumber,
+                anchor: anchor
             ))
+    }
+
+    /// A header's value as a scenario sets it; `nil` for none.
+    private static func value(of header: Scenario.HeaderValue, standard: String) -> String? {
+        switch header {
+        case .standard: standard
+        case .omitted: nil
+        case .custom(let value): value
+        }
+    }
+
+    /// The answer to a `Last-Event-ID` the stream never issued, under ``Scenario/unknownIDStatus``.
+    private func unknownID(_ lastEventID: String?, status code: Int) -> StatusResponse {
+        let reason = HTTPResponseParts.statusBody(code).dropLast()
+        let id = lastEventID ?? ""
+        return status(code, body: "\(reason): Last-Event-ID '\(id)' is not an ID this stream issued\n")
     }
 
     /// The answer to `POST /publish`, once the hub has published `id` to `subscribers`.

@@ -28,7 +28,7 @@ extension Scenario {
         add("size", payloadSize.map(String.init))
         add("history", history.map(String.init))
         add("retry", retry.map(Self.milliseconds))
-        add("heartbeat", heartbeat.map(Self.milliseconds))
+        add("heartbeat", heartbeat.map { $0 == .zero ? "none" : Self.milliseconds($0) })
         add("dropAfter", dropAfterEvents.map(String.init))
         add("dropAfterBytes", dropAfterBytes.map(String.init))
         add("end", ending?.rawValue)
@@ -48,6 +48,18 @@ extension Scenario {
         add("newline", lineEnding == .lf ? nil : lineEnding.rawValue)
         add("unicode", unicodePayload ? "1" : nil)
         add("key", key)
+        add("live", isLive ? "1" : nil)
+        add("replay", replay == .resume ? nil : replay.rawValue)
+        add("earlyID", earlyIDEvery.map(String.init))
+        add("holdEvents", holdEvents.map(String.init))
+        add("holdBytes", holdBytes.map(String.init))
+        add("cacheControl", Self.headerValue(cacheControl))
+        add("accelBuffering", Self.headerValue(accelBuffering))
+        add("silence", silence.map(Self.milliseconds))
+        add("silenceEvery", silenceEvery == 10 ? nil : String(silenceEvery))
+        add("unknownID", unknownIDStatus.map(String.init))
+        add("retryText", retryText)
+        add("streamStatus", streamStatus.map(String.init))
         return items
     }
 
@@ -95,7 +107,7 @@ extension Scenario {
         case "size": payloadSize = try Self.integer(name, value)
         case "history": history = try Self.integer(name, value, minimum: 1)
         case "retry": retry = try Self.duration(name, value)
-        case "heartbeat": heartbeat = try Self.duration(name, value, minimum: 1)
+        case "heartbeat": heartbeat = value == "none" ? .zero : try Self.duration(name, value, minimum: 1)
         case "dropAfter": dropAfterEvents = try Self.integer(name, value)
         case "dropAfterBytes": dropAfterBytes = try Self.integer(name, value)
         case "end": ending = try Self.choice(name, value)
@@ -115,6 +127,27 @@ extension Scenario {
         case "newline": lineEnding = try Self.choice(name, value)
         case "unicode": unicodePayload = try Self.flag(name, value)
         case "key": key = value
+        case "live": isLive = try Self.flag(name, value)
+        case "replay": replay = try Self.choice(name, value)
+        case "earlyID": earlyIDEvery = try Self.integer(name, value, minimum: 1)
+        case "holdEvents": holdEvents = try Self.integer(name, value, minimum: 1)
+        case "holdBytes": holdBytes = try Self.integer(name, value, minimum: 1)
+        case "cacheControl": cacheControl = value == "none" ? .omitted : .custom(value)
+        case "accelBuffering": accelBuffering = value == "none" ? .omitted : .custom(value)
+        case "silence": silence = try Self.duration(name, value, minimum: 1)
+        case "silenceEvery": silenceEvery = try Self.integer(name, value, minimum: 1)
+        case "unknownID": unknownIDStatus = try Self.integer(name, value, minimum: 400, maximum: 599)
+        case "retryText":
+            guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else {
+                throw .invalidScenario("retryText must be one line, without CR or LF")
+            }
+            retryText = value
+        case "streamStatus":
+            let status = try Self.integer(name, value, minimum: 200, maximum: 599)
+            guard status != 204, status != 304 else {
+                throw .invalidScenario("streamStatus must be a status that has a body, got '\(value)'")
+            }
+            streamStatus = status
         default: break
         }
     }
@@ -130,6 +163,15 @@ extension Scenario {
                 throw .invalidScenario("content must be one of \(choices), got '\(value)'")
             }
             return .model(api)
+        }
+    }
+
+    /// A ``HeaderValue`` as a query value: `none` when omitted, `nil` (left out) when standard.
+    private static func headerValue(_ value: HeaderValue) -> String? {
+        switch value {
+        case .standard: nil
+        case .omitted: "none"
+        case .custom(let text): text
         }
     }
 
@@ -151,16 +193,25 @@ extension Scenario {
         return number
     }
 
+    /// Whole milliseconds, such as `1500`; `1500ms` and `2s` are read too.
     private static func duration(
         _ name: String,
         _ value: String,
         minimum: Int = 0
     ) throws(TestServerError) -> Duration {
-        do {
-            return .milliseconds(try integer(name, value, minimum: minimum))
-        } catch {
-            throw .invalidScenario("\(name) must be whole milliseconds, at least \(minimum), got '\(value)'")
+        var digits = Substring(value)
+        var scale = 1
+        if digits.hasSuffix("ms") {
+            digits = digits.dropLast(2)
+        } else if digits.hasSuffix("s") {
+            digits = digits.dropLast()
+            scale = 1000
         }
+        guard let number = Int(digits), number >= 0, number <= Int.max / scale, number * scale >= minimum else {
+            throw .invalidScenario(
+                "\(name) must be whole milliseconds (or seconds with an s), at least \(minimum) ms, got '\(value)'")
+        }
+        return .milliseconds(number * scale)
     }
 
     private static func flag(_ name: String, _ value: String) throws(TestServerError) -> Bool {

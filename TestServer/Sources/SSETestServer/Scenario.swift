@@ -126,6 +126,7 @@ public struct Scenario: Sendable, Hashable {
 
     /// The time between `:` heartbeat comments; `nil` (the default) uses the server's
     /// ``TestServer/Configuration/heartbeatInterval``. The first comment comes one interval after the head.
+    /// `.zero` sends none, whatever the configuration says (query `heartbeat=none`).
     public var heartbeat: Duration?
 
     /// Cuts the response after this many events; `nil` by default. Counts events of this response only.
@@ -169,7 +170,8 @@ public struct Scenario: Sendable, Hashable {
 
     /// When set, the stream is sent as is (not chunked) under `Content-Length: N`, a length the body
     /// need not reach: with the default ending the server closes early, with ``Ending/hang`` it goes
-    /// quiet (query `contentLength=N`). `nil` by default.
+    /// quiet (query `contentLength=N`). A longer body is cut after `N` bytes (counted before
+    /// compression), so a large `N` on an endless stream streams on. `nil` by default.
     public var declaredContentLength: Int?
 
     /// The largest write, in bytes, down to 1; `nil` (the default) writes each piece of the stream whole.
@@ -203,6 +205,75 @@ public struct Scenario: Sendable, Hashable {
     /// The options of a ``Content/model(_:)`` stream: its length and API-specific faults. Other
     /// content ignores them. The defaults of ``ModelStream`` by default.
     public var modelStream: ModelStream
+
+    // The options below break one promise each, for `sse-listen verify` (see `Scenario+BrokenPromises.swift`).
+
+    /// Whether the numbered stream is a live feed on one clock for all its clients (query `live=1`).
+    /// `false` by default.
+    ///
+    /// Event `n` is due at `start + n × interval` (plus the ``silence`` before it), where `start` is
+    /// when the first request under the ``key`` arrived, and every connection is sent it then, so two
+    /// connections to the same URL see the same IDs at the same time. A connection without
+    /// `Last-Event-ID` gets the events due after it connects; `Last-Event-ID: n` gets `n + 1` and the
+    /// other events already due at once, then the rest on time. Needs an interval above zero.
+    public var isLive: Bool
+
+    /// How a request with `Last-Event-ID` resumes the numbered stream or the hub.
+    /// ``Replay/resume`` (the promise kept) by default (query `replay=`).
+    public var replay: Replay
+
+    /// When set, every `K`-th event's ID goes out early, on an `id:`-only block right after the
+    /// event before it, and the event follows on time without an `id:` field (query `earlyID=K`).
+    /// `nil` by default.
+    ///
+    /// The block dispatches nothing (it has no data) but moves the reader's last event ID past an
+    /// event it has not received, so a client that drops in between resumes after it and loses it.
+    /// An event that is the first of its response keeps its ID.
+    public var earlyIDEvery: Int?
+
+    /// When set, the body is held back until this many events are waiting, then written at once,
+    /// as a proxy that buffers does (query `holdEvents=N`); comments wait with them. What is held
+    /// is written before the response ends. `nil` by default.
+    public var holdEvents: Int?
+
+    /// When set, the body is held back and written in pieces of exactly this many bytes, cut
+    /// wherever they fall, as a proxy with a buffer of that size does (query `holdBytes=B`). What
+    /// is held is written before the response ends. `nil` by default.
+    public var holdBytes: Int?
+
+    /// The `Cache-Control` header of the stream: `no-cache` by default (query `cacheControl=none`
+    /// sends none, any other value is sent instead).
+    public var cacheControl: HeaderValue
+
+    /// The `X-Accel-Buffering` header of the stream, which tells nginx-style proxies not to buffer:
+    /// `no` by default (query `accelBuffering=none` sends none, any other value is sent instead).
+    public var accelBuffering: HeaderValue
+
+    /// When set, the numbered stream pauses this long after every ``silenceEvery``-th event
+    /// number, on top of the interval (query `silence=MS`); heartbeats keep their own time, so
+    /// the silence shows whether the stream has any. `nil` by default.
+    public var silence: Duration?
+
+    /// Which event numbers a ``silence`` follows: the multiples of this (query `silenceEvery=K`).
+    /// 10 by default.
+    public var silenceEvery: Int
+
+    /// When set, a request whose `Last-Event-ID` this stream never issued gets this status
+    /// instead of a stream (query `unknownID=500`). `nil` (the default) serves it a stream, as a
+    /// fresh connection.
+    ///
+    /// Never issued: not a decimal number; for the hub, above its newest ID; for a live stream,
+    /// above the newest event due; for the numbered stream, above the highest number sent under
+    /// the ``key`` (or above ``count``).
+    public var unknownIDStatus: Int?
+
+    /// When set, the body starts with `retry: <retryText>`, sent as is, in place of ``retry``
+    /// (query `retryText=1.5s`). One line: it must not contain CR or LF. `nil` by default.
+    public var retryText: String?
+
+    /// When set, the stream is served under this status instead of `200` (query `streamStatus=203`).
+    /// `nil` by default. Unlike ``status``, the body is the stream.
+    public var streamStatus: Int?
 
     /// Creates a scenario; every option has the default its property documents.
     public init(
@@ -240,6 +311,18 @@ public struct Scenario: Sendable, Hashable {
         self.unicodePayload = false
         self.key = nil
         self.modelStream = ModelStream()
+        self.isLive = false
+        self.replay = .resume
+        self.earlyIDEvery = nil
+        self.holdEvents = nil
+        self.holdBytes = nil
+        self.cacheControl = .standard
+        self.accelBuffering = .standard
+        self.silence = nil
+        self.silenceEvery = 10
+        self.unknownIDStatus = nil
+        self.retryText = nil
+        self.streamStatus = nil
     }
 }
 

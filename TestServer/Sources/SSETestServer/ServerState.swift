@@ -39,6 +39,8 @@ final class ServerState: Sendable {
         var routes: [String: Scenario] = [:]
         var attempts: [String: Int] = [:]
         var numberedHeads: [String: Int] = [:]
+        /// When the first request under each key of a live numbered stream arrived: its timeline's zero.
+        var liveEpochs: [String: NIODeadline] = [:]
         /// The last Responses stream served under each response ID, for `GET /v1/responses/{id}`.
         var responseStreams: [String: Scenario] = [:]
         var waiters: [Int: (Condition, CheckedContinuation<Void, any Error>)] = [:]

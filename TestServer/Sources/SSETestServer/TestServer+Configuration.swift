@@ -25,6 +25,12 @@ extension TestServer {
         /// Faults injected into every `/subscribe` connection; `nil` (the default) injects none.
         public var chaos: Chaos?
 
+        /// When set, the broadcast hub publishes a message by itself every interval, its data the
+        /// message's ID (`1`, `2`, …), so `/subscribe` streams with nobody publishing, for a verifier or
+        /// a demo (the executable's `--publish MS`). `nil` (the default) publishes nothing; zero is
+        /// taken as `nil`.
+        public var publishInterval: Duration?
+
         /// Messages the broadcast hub starts with, as if already published (in order, with numeric
         /// IDs), so a server restarted on the same port can carry on where the last one stopped
         /// (see ``TestServer/hubHistory()``). Empty by default.
@@ -38,7 +44,8 @@ extension TestServer {
             corsOrigin: String? = nil,
             historyCapacity: Int = 100,
             chaos: Chaos? = nil,
-            initialHubHistory: [ServerSentEvent] = []
+            initialHubHistory: [ServerSentEvent] = [],
+            publishInterval: Duration? = nil
         ) {
             self.tickInterval = tickInterval
             self.heartbeatInterval = heartbeatInterval
@@ -47,6 +54,7 @@ extension TestServer {
             self.historyCapacity = historyCapacity
             self.chaos = chaos
             self.initialHubHistory = initialHubHistory
+            self.publishInterval = publishInterval
         }
 
         /// The settings for people watching a demo: one event a second, no heartbeat.

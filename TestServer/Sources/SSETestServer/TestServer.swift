@@ -37,6 +37,8 @@ public final class TestServer: Sendable {
     /// Accepts connections and serves each in a child task, one `NIOAsyncChannel` per connection.
     private let acceptTask: Task<Void, Never>
     private let context: ServerContext
+    /// Publishes to the hub every ``Configuration/publishInterval``, when that is set.
+    private let publisher: RepeatedTask?
 
     private init(
         host: String,
@@ -45,7 +47,8 @@ public final class TestServer: Sendable {
         group: MultiThreadedEventLoopGroup,
         listener: any Channel,
         acceptTask: Task<Void, Never>,
-        context: ServerContext
+        context: ServerContext,
+        publisher: RepeatedTask?
     ) {
         self.host = host
         self.port = port
@@ -54,6 +57,7 @@ public final class TestServer: Sendable {
         self.listener = listener
         self.acceptTask = acceptTask
         self.context = context
+        self.publisher = publisher
     }
 
     /// Starts a server listening on `host` and `port`.
@@ -118,6 +122,16 @@ public final class TestServer: Sendable {
                     }
                 }
             }
+            var publisher: RepeatedTask?
+            if let interval = configuration.publishInterval, interval > .zero {
+                publisher = eventLoop.scheduleRepeatedTask(
+                    initialDelay: TimeAmount(interval), delay: TimeAmount(interval)
+                ) { _ in
+                    // The task runs on the hub's event loop.
+                    let broadcast = hub.value
+                    _ = broadcast.publish(data: String(broadcast.newestID + 1), type: nil)
+                }
+            }
             let boundPort = listener.channel.localAddress?.port ?? port
             return TestServer(
                 host: host,
@@ -126,7 +140,8 @@ public final class TestServer: Sendable {
                 group: group,
                 listener: listener.channel,
                 acceptTask: acceptTask,
-                context: context
+                context: context,
+                publisher: publisher
             )
         } catch {
             try? await group.shutdownGracefully()
@@ -165,6 +180,7 @@ public final class TestServer: Sendable {
     /// Calling it again does nothing.
     public func shutdown() async throws {
         guard let channels = context.state.shutDown() else { return }
+        publisher?.cancel()
         try? await listener.close()
         // Closes go through the event loop, after any turn that has recorded a request and
         // written its head (see ServerContext.commit).

@@ -6,8 +6,8 @@ import SSETestServer
 /// `sse-test-server`: runs the test server for people and demos until SIGINT or SIGTERM.
 let usage = """
     USAGE: sse-test-server [--host HOST] [--port PORT] [--tick MS] [--heartbeat MS]
-                           [--auth-token TOKEN] [--cors-origin ORIGIN] [--history N] [--quiet]
-                           [--version]
+                           [--auth-token TOKEN] [--cors-origin ORIGIN] [--history N]
+                           [--publish MS] [--quiet] [--version]
 
     OPTIONS:
       --host HOST           Address to listen on (default: 127.0.0.1).
@@ -17,6 +17,7 @@ let usage = """
       --auth-token TOKEN    Require 'Authorization: Bearer TOKEN' on every request.
       --cors-origin ORIGIN  Send 'Access-Control-Allow-Origin: ORIGIN' and answer preflights.
       --history N           Messages the broadcast hub keeps for replay (default: 100).
+      --publish MS          Publish a message to the hub every MS, its data its id (default: none).
       --quiet               Do not log requests on stderr.
       --version             Print the version (the swift-sse release) and exit.
       -h, --help            Show this help.
@@ -63,6 +64,7 @@ struct Options {
             case "--auth-token": configuration.authToken = value(for: argument)
             case "--cors-origin": configuration.corsOrigin = value(for: argument)
             case "--history": configuration.historyCapacity = number(for: argument, minimum: 1)
+            case "--publish": configuration.publishInterval = .milliseconds(number(for: argument, minimum: 1))
             case "--quiet": quiet = true
             case "-h", "--help":
                 print(usage, terminator: "")

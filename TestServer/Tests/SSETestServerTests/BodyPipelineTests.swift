@@ -101,7 +101,9 @@ struct BodyPipelineTests {
         ] as [(String?, Int?, Int?, Int)]
     )
     func resumePoint(lastEventID: String?, head: Int?, history: Int?, expected: Int) {
-        #expect(HTTPResponseParts.resumePoint(lastEventID: lastEventID, head: head, history: history) == expected)
+        var scenario = Scenario()
+        scenario.history = history
+        #expect(Resumption.firstNumber(lastEventID: lastEventID, scenario: scenario, head: head, due: nil) == expected)
     }
 
     @Test("Accept-Encoding and Authorization rules")
