@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime", exact: "1.13.4"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
     ],
     targets: [
         .executableTarget(
@@ -25,7 +26,11 @@ let package = Package(
         ),
 
         // What the end-to-end benchmarks share: clocks, process statistics, subprocesses, corpora.
-        .target(name: "BenchSupport", dependencies: ["CBenchShims"]),
+        // `SSE_BENCH_METRICS=discard` bootstraps a metrics backend that keeps nothing (DiscardingMetrics).
+        .target(
+            name: "BenchSupport",
+            dependencies: ["CBenchShims", .product(name: "CoreMetrics", package: "swift-metrics")]
+        ),
         .target(name: "CBenchShims"),
 
         // Issue 6, 1: throughput of curl, EventSource, sse-listen and async-http-client with

@@ -25,17 +25,43 @@ import CoreMetrics
 /// | `sse.client.streams.open` | meter | | streams open now |
 /// | `sse.client.buffered.bytes` | meter | | received bytes waiting for the consumer |
 struct Telemetry: Sendable {
-    private let factory: any MetricsFactory
-    private let source: (String, String)
-    private let events: Counter
-    private let comments: Counter
-    private let bytes: Counter
-    private let responseHead: CoreMetrics.Timer
-    private let firstEvent: CoreMetrics.Timer
-    private let reconnectDelay: CoreMetrics.Timer
-    private let paused: CoreMetrics.Timer
-    private let streamsOpen: Meter
-    private let buffered: Meter
+    /// The metrics of one source; absent when nothing is bootstrapped, so that a source then
+    /// neither allocates them nor calls through to no-op handlers.
+    private final class Instruments: Sendable {
+        let factory: any MetricsFactory
+        let source: (String, String)
+        let events: Counter
+        let comments: Counter
+        let bytes: Counter
+        let responseHead: CoreMetrics.Timer
+        let firstEvent: CoreMetrics.Timer
+        let reconnectDelay: CoreMetrics.Timer
+        let paused: CoreMetrics.Timer
+        let streamsOpen: Meter
+        let buffered: Meter
+
+        init(label: String, factory: any MetricsFactory) {
+            self.factory = factory
+            source = ("sse.source", label)
+            let dimensions = [source]
+            events = Counter(label: Name.events, dimensions: dimensions, factory: factory)
+            comments = Counter(label: Name.comments, dimensions: dimensions, factory: factory)
+            bytes = Counter(label: Name.bytes, dimensions: dimensions, factory: factory)
+            responseHead = CoreMetrics.Timer(label: Name.responseHead, dimensions: dimensions, factory: factory)
+            firstEvent = CoreMetrics.Timer(label: Name.firstEvent, dimensions: dimensions, factory: factory)
+            reconnectDelay = CoreMetrics.Timer(label: Name.reconnectDelay, dimensions: dimensions, factory: factory)
+            paused = CoreMetrics.Timer(label: Name.paused, dimensions: dimensions, factory: factory)
+            streamsOpen = Meter(label: Name.streamsOpen, dimensions: dimensions, factory: factory)
+            buffered = Meter(label: Name.buffered, dimensions: dimensions, factory: factory)
+        }
+
+        func attempt(_ result: String) {
+            Counter(label: Name.attempts, dimensions: [source, ("sse.attempt.result", result)], factory: factory)
+                .increment(by: 1)
+        }
+    }
+
+    private let instruments: Instruments?
 
     /// Metric names, for the documentation and for tests.
     enum Name {
@@ -54,78 +80,69 @@ struct Telemetry: Sendable {
     }
 
     init(label: String, factory: any MetricsFactory) {
-        self.factory = factory
-        source = ("sse.source", label)
-        let dimensions = [source]
-        events = Counter(label: Name.events, dimensions: dimensions, factory: factory)
-        comments = Counter(label: Name.comments, dimensions: dimensions, factory: factory)
-        bytes = Counter(label: Name.bytes, dimensions: dimensions, factory: factory)
-        responseHead = CoreMetrics.Timer(label: Name.responseHead, dimensions: dimensions, factory: factory)
-        firstEvent = CoreMetrics.Timer(label: Name.firstEvent, dimensions: dimensions, factory: factory)
-        reconnectDelay = CoreMetrics.Timer(label: Name.reconnectDelay, dimensions: dimensions, factory: factory)
-        paused = CoreMetrics.Timer(label: Name.paused, dimensions: dimensions, factory: factory)
-        streamsOpen = Meter(label: Name.streamsOpen, dimensions: dimensions, factory: factory)
-        buffered = Meter(label: Name.buffered, dimensions: dimensions, factory: factory)
+        instruments = factory is NOOPMetricsHandler ? nil : Instruments(label: label, factory: factory)
     }
 
     /// A response head arrived `duration` after the attempt started; `result` is `open` or its
     /// status class.
     func responseHeadArrived(after duration: Duration, result: String) {
-        responseHead.recordNanoseconds(Duration.nanoseconds(of: duration))
-        attempt(result)
-    }
-
-    private func attempt(_ result: String) {
-        Counter(label: Name.attempts, dimensions: [source, ("sse.attempt.result", result)], factory: factory)
-            .increment(by: 1)
+        guard let instruments else { return }
+        instruments.responseHead.recordNanoseconds(Duration.nanoseconds(of: duration))
+        instruments.attempt(result)
     }
 
     func firstEventArrived(after duration: Duration) {
-        firstEvent.recordNanoseconds(Duration.nanoseconds(of: duration))
+        instruments?.firstEvent.recordNanoseconds(Duration.nanoseconds(of: duration))
     }
 
     func streamOpened() {
-        streamsOpen.increment(by: 1.0)
+        instruments?.streamsOpen.increment(by: 1.0)
     }
 
     func pauseEnded(after duration: Duration) {
-        paused.recordNanoseconds(Duration.nanoseconds(of: duration))
+        instruments?.paused.recordNanoseconds(Duration.nanoseconds(of: duration))
     }
 
-    /// The consumer took a batch of `bytes` and parsed `events` and `comments` from earlier
-    /// ones; `queued` bytes still wait.
+    /// The consumer took a batch of `bytes`; `queued` bytes still wait.
     func took(bytes count: Int, queued: Int) {
-        if count > 0 { bytes.increment(by: count) }
-        buffered.set(queued)
+        guard let instruments else { return }
+        if count > 0 { instruments.bytes.increment(by: count) }
+        instruments.buffered.set(queued)
     }
 
+    /// The consumer parsed `events` and `comments`.
     func consumed(events eventCount: Int, comments commentCount: Int) {
-        if eventCount > 0 { events.increment(by: eventCount) }
-        if commentCount > 0 { comments.increment(by: commentCount) }
+        guard let instruments else { return }
+        if eventCount > 0 { instruments.events.increment(by: eventCount) }
+        if commentCount > 0 { instruments.comments.increment(by: commentCount) }
     }
 
     /// A transfer ended as `ending` (as the I/O thread saw it): an attempt that got no head is
     /// counted by what failed, and an opened stream is no longer open.
     func transferEnded(_ ending: ConnectionEnding, openDuration: Duration?, headSeen: Bool) {
-        if !headSeen { attempt(ending.attemptResult) }
-        if openDuration != nil { streamsOpen.decrement(by: 1.0) }
+        guard let instruments else { return }
+        if !headSeen { instruments.attempt(ending.attemptResult) }
+        if openDuration != nil { instruments.streamsOpen.decrement(by: 1.0) }
     }
 
     /// An opened stream ended as `ending` after `duration`.
     func connectionEnded(_ ending: ConnectionEnding, after duration: Duration) {
+        guard let instruments else { return }
         CoreMetrics.Timer(
-            label: Name.connectionDuration, dimensions: [source, ("sse.connection.ending", ending.metricName)],
-            factory: factory
+            label: Name.connectionDuration,
+            dimensions: [instruments.source, ("sse.connection.ending", ending.metricName)],
+            factory: instruments.factory
         ).recordNanoseconds(Duration.nanoseconds(of: duration))
     }
 
     /// A reconnect was scheduled after a connection that ended by `cause`.
     func reconnectScheduled(_ cause: ReconnectCause, after delay: Duration) {
+        guard let instruments else { return }
         Counter(
-            label: Name.reconnects, dimensions: [source, ("sse.reconnect.cause", cause.rawValue)], factory: factory
-        )
-        .increment(by: 1)
-        reconnectDelay.recordNanoseconds(Duration.nanoseconds(of: delay))
+            label: Name.reconnects, dimensions: [instruments.source, ("sse.reconnect.cause", cause.rawValue)],
+            factory: instruments.factory
+        ).increment(by: 1)
+        instruments.reconnectDelay.recordNanoseconds(Duration.nanoseconds(of: delay))
     }
 }
 

@@ -11,6 +11,7 @@ import BenchSupport
 @main
 enum ClientBench {
     static func main() async {
+        DiscardingMetrics.bootstrapIfAsked()
         await benchmarkMain("client-bench", Options.self) { options in try await run(options) }
     }
 

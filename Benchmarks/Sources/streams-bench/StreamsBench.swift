@@ -9,6 +9,7 @@ import SSEClient
 @main
 enum StreamsBench {
     static func main() async {
+        DiscardingMetrics.bootstrapIfAsked()
         await benchmarkMain("streams-bench", Options.self) { options in
             let result = try await run(options)
             print(result.markdown, terminator: "")
