@@ -26,23 +26,34 @@ public struct DiscardingMetrics: MetricsFactory {
         func recordNanoseconds(_ duration: Int64) {}
     }
 
+    /// Creates the backend.
     public init() {}
 
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Handler() }
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
         -> any FloatingPointCounterHandler
     {
         Handler()
     }
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler { Handler() }
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         Handler()
     }
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { Handler() }
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func destroyCounter(_ handler: any CounterHandler) {}
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func destroyMeter(_ handler: any MeterHandler) {}
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func destroyRecorder(_ handler: any RecorderHandler) {}
+    /// Part of `MetricsFactory`: a handler that discards, or nothing to release.
     public func destroyTimer(_ handler: any TimerHandler) {}
 
     /// Bootstraps it when `SSE_BENCH_METRICS=discard` is set; returns whether it did.
