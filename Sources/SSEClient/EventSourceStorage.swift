@@ -248,7 +248,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
                         lastFailure: resumption.reason.error, url: url)
                 }
                 request = next.forAttempt(start.attempt)
-            } else if !start.isContinuation {
+            } else if !start.isContinuation, hooks.resumeRequest != nil {
+                // Kept only for the hook: a thousand sources without one keep nothing extra.
                 core.withLock { $0.originalRequest = plain }
             }
             let span = tracing.start(&request, sendsLastEventID: !start.lastEventID.isEmpty)
