@@ -1,0 +1,178 @@
+import BenchSupport
+
+/// The Markdown report: every case's throughput, ours against the peer, where the time goes,
+/// and the checks.
+struct Report {
+    let options: Options
+    let corpus: ChatCompletionCorpus
+    let chunkCount: Int
+    let cases: [Case]
+    /// Median wall seconds per case.
+    let wall: [Case: Double]
+    /// Median process CPU seconds per case.
+    let cpu: [Case: Double]
+    let tallies: [Case: Tally]
+    /// The 1-minute load average at the start and at the end.
+    let loads: (start: String, end: String)
+
+    /// One sentence per disagreement; empty when every case found what the generator wrote.
+    var mismatches: [String] {
+        var found: [String] = []
+        for measured in cases {
+            let expected = measured.decodes ? corpus.expectedDecoded : corpus.expectedParsed
+            guard let tally = tallies[measured], tally != expected else { continue }
+            found.append(
+                "\(measured.rawValue) found \(describe(tally, measured)), the generator wrote \(describe(expected, measured))"
+            )
+        }
+        for ours in [Case.oursSync, .oursAsync, .oursLoopback] {
+            guard let tally = tallies[ours], let peer = tallies[.peer], tally != peer else { continue }
+            found.append(
+                "\(ours.rawValue) decoded \(describe(tally, ours)), swift-openapi-runtime \(describe(peer, .peer))")
+        }
+        return found
+    }
+
+    var text: String {
+        var out = "## decode-bench: typed decoding of an OpenAI chat-completion stream\n\n"
+        out += corpusParagraph + "\n\n"
+        out += casesTable + "\n"
+        out += versusPeer + "\n"
+        out += timeSplit + "\n"
+        out += checks
+        return out
+    }
+
+    // MARK: - Sections
+
+    private var corpusParagraph: String {
+        let bytes = corpus.bytes.count
+        let escaped = corpus.payloads.count(where: { $0.utf8.contains(UInt8(ascii: "\\")) })
+        let nonASCII = corpus.payloads.count(where: { $0.utf8.contains { $0 >= 0x80 } })
+        let events = corpus.payloads.count
+        return """
+            Corpus: one completion of \(grouped(events)) chunks (a role chunk, \(grouped(options.tokenCount)) \
+            token chunks, a `finish_reason: "stop"` chunk) and `data: [DONE]`, generated in memory with seed \
+            \(options.seed): \(fixed(Double(bytes) / 1e6, 2)) MB (\(grouped(bytes)) bytes, \
+            \(fixed(Double(bytes) / Double(events + 1), 0)) bytes per event); \
+            \(grouped(corpus.expectedDecoded.bytes)) bytes of token content; \(grouped(escaped)) events with a JSON \
+            escape, \(grouped(nonASCII)) with raw non-ASCII text. Fed in \(sizeLabel(options.chunkSize)) chunks \
+            (\(grouped(chunkCount)) of them). One `JSONDecoder()` and one `Chunk: Decodable` for every case. \
+            Median of \(options.runs) rounds after one warm-up round; every round runs every case once, in an \
+            order rotated each round. MB = 10^6 bytes of the stream, for every row (the baselines too), so the \
+            rows compare directly; events/s counts the \(grouped(events)) chunks. Load average \(loads.start) at \
+            the start, \(loads.end) at the end.
+            """
+    }
+
+    private var casesTable: String {
+        var table = MarkdownTable([
+            "case", "what is timed", "events/s", "MB/s", "ns/event", "wall ms", "CPU ms", "vs the peer's same work",
+        ])
+        let events = Double(corpus.payloads.count)
+        for measured in cases {
+            guard let seconds = wall[measured], let cpuSeconds = cpu[measured] else { continue }
+            let versus = measured.peerCounterpart.flatMap { wall[$0] }.map { times($0 / seconds) } ?? "–"
+            let name =
+                measured.decodes && measured != .decodeStrings && measured != .decodeData
+                ? "**\(measured.rawValue)**" : measured.rawValue
+            table.add([
+                name, measured.summary, grouped(Int(events / seconds)),
+                fixed(Double(corpus.bytes.count) / 1e6 / seconds, 1), fixed(seconds / events * 1e9, 0),
+                fixed(seconds * 1000, 1), fixed(cpuSeconds * 1000, 1), versus,
+            ])
+        }
+        return table.text
+    }
+
+    private var versusPeer: String {
+        var lines = ["Ours against swift-openapi-runtime (its time over ours; above 1x, ours is faster):", ""]
+        for ours in [Case.oursAsync, .oursSync, .oursLoopback] {
+            guard let oursWall = wall[ours], let peerWall = wall[.peer], let oursCPU = cpu[ours],
+                let peerCPU = cpu[.peer]
+            else { continue }
+            lines.append(
+                "- \(ours.rawValue): \(times(peerWall / oursWall)) on wall time, \(times(peerCPU / oursCPU)) on CPU time"
+            )
+        }
+        lines.append(
+            "- *ours, async* and the peer read the same `PreSlicedChunks`, an `AsyncSequence` handing out the "
+                + "pre-sliced `ArraySlice<UInt8>` chunks one per `next()` without suspending, and both run in a "
+                + "`nonisolated` async function; *ours, sync* parses the same byte ranges in place, with no "
+                + "`AsyncSequence`. The loopback case adds the whole client (libcurl, its I/O thread, the socket) "
+                + "and a new connection per run; `blast.c` runs as another process and its CPU time is not counted."
+        )
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The parts of each full path, from the baselines: the parse alone, the copy into `Data`,
+    /// `JSONDecoder` alone, and what is left (the loop, the `Chunk`s' lifetimes, cache effects).
+    private var timeSplit: String {
+        let paths: [(full: Case, parse: Case)] = [
+            (.oursSync, .parseSync), (.oursAsync, .parseAsync), (.peer, .parsePeer), (.oursLoopback, .parseLoopback),
+        ].filter { wall[$0.full] != nil && wall[$0.parse] != nil }
+        guard let copy = wall[.copyOnly], let json = wall[.decodeData] else { return "" }
+        var table = MarkdownTable(["part (median wall ms, share of the path)"] + paths.map { $0.full.rawValue })
+        func cell(_ part: Double, _ whole: Double) -> String {
+            "\(fixed(part * 1000, 1)) (\(fixed(part / whole * 100, 0)) %)"
+        }
+        table.add(["parsing, events built (*parse only* rows)"] + paths.map { cell(wall[$0.parse]!, wall[$0.full]!) })
+        table.add(["`Data(event.data.utf8)` (*Data copy only*)"] + paths.map { cell(copy, wall[$0.full]!) })
+        table.add(["`JSONDecoder` (*JSONDecoder only*)"] + paths.map { cell(json, wall[$0.full]!) })
+        table.add(
+            ["the rest (the whole less the three)"]
+                + paths.map { cell(wall[$0.full]! - wall[$0.parse]! - copy - json, wall[$0.full]!) })
+        table.add(["the whole path"] + paths.map { cell(wall[$0.full]!, wall[$0.full]!) })
+
+        var out = "Where the time goes: each full path against the baselines measured in the same rounds.\n\n"
+        out += table.text + "\n"
+        if let both = wall[.decodeStrings] {
+            out +=
+                "*Data copy + JSONDecoder* took \(fixed(both * 1000, 1)) ms against \(fixed((copy + json) * 1000, 1)) "
+                + "ms for its two parts measured apart.\n"
+        }
+        if let ours = wall[.oursAsync], let peer = wall[.peer] {
+            out += "\nIn short: JSONDecoder is \(fixed(json / ours * 100, 0)) % of *ours, async* and "
+            out += "\(fixed(json / peer * 100, 0)) % of swift-openapi-runtime's time; "
+            out += "parsing is \(fixed(wall[.parseAsync]! / ours * 100, 0)) % of ours "
+            out += "and \(fixed(wall[.parsePeer]! / peer * 100, 0)) % of the peer's, the `Data` copy "
+            out += "\(fixed(copy / ours * 100, 0)) % and \(fixed(copy / peer * 100, 0)) %.\n"
+        }
+        return out
+    }
+
+    private var checks: String {
+        var lines = ["Checks:", ""]
+        lines.append(
+            "- the generator wrote \(describe(corpus.expectedDecoded, .decodeData)) "
+                + "(\(describe(corpus.expectedParsed, .parseSync)))")
+        let problems = mismatches
+        if problems.isEmpty {
+            lines.append(
+                "- every decoding case decoded exactly that, ours and swift-openapi-runtime alike, and every other "
+                    + "case counted exactly those events and data bytes: PASS")
+        } else {
+            lines.append("")
+            lines.append("### MISMATCH")
+            lines.append("")
+            lines.append(contentsOf: problems.map { "- \($0)" })
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: - Formatting
+
+    private func describe(_ tally: Tally, _ measured: Case) -> String {
+        measured.decodes
+            ? "\(grouped(tally.events)) chunks with \(grouped(tally.bytes)) content bytes"
+            : "\(grouped(tally.events)) events with \(grouped(tally.bytes)) data bytes"
+    }
+
+    private func sizeLabel(_ bytes: Int) -> String {
+        bytes % 1024 == 0 ? "\(bytes / 1024) KiB" : "\(grouped(bytes))-byte"
+    }
+
+    private func times(_ factor: Double) -> String {
+        fixed(factor, factor >= 10 ? 1 : 2) + "x"
+    }
+}
