@@ -59,6 +59,7 @@ enum DecodeBench {
             chunkCount: inputs.chunkRanges.count,
             cases: cases,
             wall: wall.mapValues(median),
+            wallRange: wall.mapValues { ($0.min()!, $0.max()!) },
             cpu: cpu.mapValues(median),
             tallies: tallies,
             loads: (loadAtStart, loadAverage())

@@ -9,6 +9,8 @@ struct Report {
     let cases: [Case]
     /// Median wall seconds per case.
     let wall: [Case: Double]
+    /// The fastest and the slowest round's wall seconds per case.
+    let wallRange: [Case: (fastest: Double, slowest: Double)]
     /// Median process CPU seconds per case.
     let cpu: [Case: Double]
     let tallies: [Case: Tally]
@@ -67,7 +69,8 @@ struct Report {
 
     private var casesTable: String {
         var table = MarkdownTable([
-            "case", "what is timed", "events/s", "MB/s", "ns/event", "wall ms", "CPU ms", "vs the peer's same work",
+            "case", "what is timed", "events/s", "MB/s", "ns/event", "wall ms", "fastest – slowest", "CPU ms",
+            "vs the peer's same work",
         ])
         let events = Double(corpus.payloads.count)
         for measured in cases {
@@ -79,7 +82,9 @@ struct Report {
             table.add([
                 name, measured.summary, grouped(Int(events / seconds)),
                 fixed(Double(corpus.bytes.count) / 1e6 / seconds, 1), fixed(seconds / events * 1e9, 0),
-                fixed(seconds * 1000, 1), fixed(cpuSeconds * 1000, 1), versus,
+                fixed(seconds * 1000, 1),
+                wallRange[measured].map { "\(fixed($0.fastest * 1000, 0)) – \(fixed($0.slowest * 1000, 0))" } ?? "",
+                fixed(cpuSeconds * 1000, 1), versus,
             ])
         }
         return table.text
@@ -126,6 +131,9 @@ struct Report {
 
         var out = "Where the time goes: each full path against the baselines measured in the same rounds.\n\n"
         out += table.text + "\n"
+        out +=
+            "*The rest* is a difference of medians measured apart, so it carries their noise: within the "
+            + "fastest – slowest spread of the rows above, it is zero.\n\n"
         if let both = wall[.decodeStrings] {
             out +=
                 "*Data copy + JSONDecoder* took \(fixed(both * 1000, 1)) ms against \(fixed((copy + json) * 1000, 1)) "
