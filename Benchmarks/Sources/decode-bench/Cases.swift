@@ -48,6 +48,30 @@ enum Case: String, CaseIterable, Sendable {
     case decodeStrings = "Data copy + JSONDecoder"
     case decodeData = "JSONDecoder only"
 
+    /// The case's name on the command line (`--cases`).
+    var argument: String {
+        switch self {
+        case .oursSync: "ours-sync"
+        case .oursAsync: "ours-async"
+        case .peer: "peer"
+        case .oursLoopback: "loopback"
+        case .parseSync: "parse-sync"
+        case .parseAsync: "parse-async"
+        case .parsePeer: "parse-peer"
+        case .parseLoopback: "parse-loopback"
+        case .copyOnly: "copy"
+        case .decodeStrings: "copy-json"
+        case .decodeData: "json"
+        }
+    }
+
+    /// The order the cases run in a round (reversed every other round): each of ours next to the
+    /// peer or to the JSONDecoder baseline, the cases the report divides by each other.
+    static let measurementOrder: [Case] = [
+        .oursAsync, .peer, .oursSync, .decodeData, .oursLoopback, .decodeStrings, .copyOnly, .parseAsync,
+        .parsePeer, .parseSync, .parseLoopback,
+    ]
+
     /// Whether the case decodes every chunk into a `Chunk` (else it counts data bytes).
     var decodes: Bool {
         switch self {

@@ -17,9 +17,9 @@ enum DecodeBench {
         let loadAtStart = loadAverage()
         printError("generating \(grouped(options.tokenCount)) token chunks (seed \(options.seed))")
         let corpus = ChatCompletionCorpus(tokenCount: options.tokenCount, seed: options.seed)
-        var cases = Case.allCases
+        var cases = Case.allCases.filter { options.cases.contains($0) }
         var loopback: LoopbackServer? = nil
-        if options.measuresLoopback {
+        if options.measuresLoopback && cases.contains(where: \.usesLoopback) {
             loopback = try LoopbackServer(serving: corpus.bytes)
         } else {
             cases.removeAll { $0.usesLoopback }
@@ -30,12 +30,14 @@ enum DecodeBench {
         var wall: [Case: [Double]] = [:]
         var cpu: [Case: [Double]] = [:]
         var tallies: [Case: Tally] = [:]
-        // Every round runs every case once, starting one case later than the round before, so
-        // a slow spell of the shared machine is spread over the cases instead of hitting one.
+        // Every round runs every case once, the order reversed every other round (ABBA), so that
+        // a slow spell of the shared machine is spread over the cases, and the cases compared
+        // with each other run next to each other: the report's ratios and shares pair the cases
+        // round by round.
+        let order = Case.measurementOrder.filter { cases.contains($0) }
         for round in 0...options.runs {
             printError(round == 0 ? "warm-up round" : "round \(round) of \(options.runs)")
-            let start = round % cases.count
-            for measured in cases[start...] + cases[..<start] {
+            for measured in round % 2 == 1 ? order : order.reversed() {
                 let watch = Stopwatch()
                 let tally = try await measured.run(inputs)
                 let wallSeconds = watch.wallSeconds
@@ -58,9 +60,8 @@ enum DecodeBench {
             corpus: corpus,
             chunkCount: inputs.chunkRanges.count,
             cases: cases,
-            wall: wall.mapValues(median),
-            wallRange: wall.mapValues { ($0.min()!, $0.max()!) },
-            cpu: cpu.mapValues(median),
+            wall: wall,
+            cpu: cpu,
             tallies: tallies,
             loads: (loadAtStart, loadAverage())
         )

@@ -12,11 +12,14 @@ struct Options: BenchmarkOptions {
     var seed: UInt64 = 14
     /// Whether to also measure `EventSource.events.decoded(as:using:)` against `blast.c` on loopback.
     var measuresLoopback = true
+    /// The cases to measure; all unless `--cases` names some.
+    var cases = Case.allCases
     /// `--help` was given.
     var showsHelp = false
 
     static let usage = """
-        usage: decode-bench [--runs N] [--events N] [--chunk-size BYTES] [--seed N] [--no-loopback] [--quick]
+        usage: decode-bench [--runs N] [--events N] [--chunk-size BYTES] [--seed N] [--no-loopback]
+                            [--cases LIST] [--quick]
 
         Typed decoding of an OpenAI chat-completion stream, in memory: EventStreamParser with
         ServerSentEvent.decodeData(as:using:) against swift-openapi-runtime 1.13.4's
@@ -30,6 +33,8 @@ struct Options: BenchmarkOptions {
           --seed N             the generator's seed; the same seed gives the same bytes (default 14)
           --no-loopback        skip EventSource.events.decoded(as:) over loopback (needs gcc and
                                shared/bench/blast.c, found in SHARED_BENCH or next to the repository)
+          --cases LIST         a subset of ours-sync,ours-async,peer,loopback,parse-sync,parse-async,
+                               parse-peer,parse-loopback,copy,copy-json,json (default: all)
           --quick              20000 token chunks and 2 runs, a smoke run of the harness
           -h, --help           show this help
 
@@ -47,6 +52,16 @@ struct Options: BenchmarkOptions {
             case "--chunk-size": chunkSize = try arguments.integer(of: name, in: 1...(64 << 20))
             case "--seed": seed = UInt64(try arguments.integer(of: name, in: 0...Int.max))
             case "--no-loopback": measuresLoopback = false
+            case "--cases":
+                let names = try arguments.value(of: name).split(separator: ",").map(String.init)
+                cases = try names.map { name in
+                    guard let found = Case.allCases.first(where: { $0.argument == name }) else {
+                        throw BenchmarkError(
+                            "--cases: unknown case '\(name)'; the cases are "
+                                + Case.allCases.map(\.argument).joined(separator: ","))
+                    }
+                    return found
+                }
             case "--quick":
                 tokenCount = 20_000
                 runs = 2

@@ -7,12 +7,10 @@ struct Report {
     let corpus: ChatCompletionCorpus
     let chunkCount: Int
     let cases: [Case]
-    /// Median wall seconds per case.
-    let wall: [Case: Double]
-    /// The fastest and the slowest round's wall seconds per case.
-    let wallRange: [Case: (fastest: Double, slowest: Double)]
-    /// Median process CPU seconds per case.
-    let cpu: [Case: Double]
+    /// Wall seconds per case, one per round; the same index is the same round in every case.
+    let wall: [Case: [Double]]
+    /// Process CPU seconds per case, one per round.
+    let cpu: [Case: [Double]]
     let tallies: [Case: Tally]
     /// The 1-minute load average at the start and at the end.
     let loads: (start: String, end: String)
@@ -74,31 +72,34 @@ struct Report {
         ])
         let events = Double(corpus.payloads.count)
         for measured in cases {
-            guard let seconds = wall[measured], let cpuSeconds = cpu[measured] else { continue }
-            let versus = measured.peerCounterpart.flatMap { wall[$0] }.map { times($0 / seconds) } ?? "–"
+            guard let samples = wall[measured], let cpuSamples = cpu[measured] else { continue }
+            let seconds = median(samples)
+            let versus = measured.peerCounterpart.flatMap { paired($0, over: measured) }.map { times($0.median) }
             let name =
                 measured.decodes && measured != .decodeStrings && measured != .decodeData
                 ? "**\(measured.rawValue)**" : measured.rawValue
             table.add([
                 name, measured.summary, grouped(Int(events / seconds)),
                 fixed(Double(corpus.bytes.count) / 1e6 / seconds, 1), fixed(seconds / events * 1e9, 0),
-                fixed(seconds * 1000, 1),
-                wallRange[measured].map { "\(fixed($0.fastest * 1000, 0)) – \(fixed($0.slowest * 1000, 0))" } ?? "",
-                fixed(cpuSeconds * 1000, 1), versus,
+                fixed(seconds * 1000, 1), "\(fixed(samples.min()! * 1000, 0)) – \(fixed(samples.max()! * 1000, 0))",
+                fixed(median(cpuSamples) * 1000, 1), versus ?? "–",
             ])
         }
-        return table.text
+        return table.text + "\n"
+            + "*vs the peer's same work*: the median over the rounds of the peer's time over the case's in the "
+            + "same round (the full decoding for ours, the parser alone for the parse-only rows); above 1x, "
+            + "ours is faster.\n"
     }
 
     private var versusPeer: String {
-        var lines = ["Ours against swift-openapi-runtime (its time over ours; above 1x, ours is faster):", ""]
+        var lines = ["Ours against swift-openapi-runtime (its time over ours, paired round by round):", ""]
         for ours in [Case.oursAsync, .oursSync, .oursLoopback] {
-            guard let oursWall = wall[ours], let peerWall = wall[.peer], let oursCPU = cpu[ours],
-                let peerCPU = cpu[.peer]
-            else { continue }
+            guard let onWall = paired(.peer, over: ours), let onCPU = paired(.peer, over: ours, cpu: true) else {
+                continue
+            }
             lines.append(
-                "- \(ours.rawValue): \(times(peerWall / oursWall)) on wall time, \(times(peerCPU / oursCPU)) on CPU time"
-            )
+                "- \(ours.rawValue): \(times(onWall.median)) on wall time (rounds \(times(onWall.lowest)) – "
+                    + "\(times(onWall.highest))), \(times(onCPU.median)) on CPU time")
         }
         lines.append(
             "- *ours, async* and the peer read the same `PreSlicedChunks`, an `AsyncSequence` handing out the "
@@ -111,40 +112,48 @@ struct Report {
     }
 
     /// The parts of each full path, from the baselines: the parse alone, the copy into `Data`,
-    /// `JSONDecoder` alone, and what is left (the loop, the `Chunk`s' lifetimes, cache effects).
+    /// `JSONDecoder` alone, and what is left (the loop, the `Chunk`s' lifetimes, cache effects),
+    /// each as the median over the rounds of its share of the path in the same round.
     private var timeSplit: String {
         let paths: [(full: Case, parse: Case)] = [
             (.oursSync, .parseSync), (.oursAsync, .parseAsync), (.peer, .parsePeer), (.oursLoopback, .parseLoopback),
         ].filter { wall[$0.full] != nil && wall[$0.parse] != nil }
         guard let copy = wall[.copyOnly], let json = wall[.decodeData] else { return "" }
-        var table = MarkdownTable(["part (median wall ms, share of the path)"] + paths.map { $0.full.rawValue })
-        func cell(_ part: Double, _ whole: Double) -> String {
-            "\(fixed(part * 1000, 1)) (\(fixed(part / whole * 100, 0)) %)"
+        var table = MarkdownTable(["part: median ms (median share of the path)"] + paths.map { $0.full.rawValue })
+        func cell(_ part: [Double], _ whole: Case) -> String {
+            let shares = zip(part, wall[whole]!).map { $0 / $1 }
+            return "\(fixed(median(part) * 1000, 1)) (\(fixed(median(shares) * 100, 0)) %)"
         }
-        table.add(["parsing, events built (*parse only* rows)"] + paths.map { cell(wall[$0.parse]!, wall[$0.full]!) })
-        table.add(["`Data(event.data.utf8)` (*Data copy only*)"] + paths.map { cell(copy, wall[$0.full]!) })
-        table.add(["`JSONDecoder` (*JSONDecoder only*)"] + paths.map { cell(json, wall[$0.full]!) })
-        table.add(
-            ["the rest (the whole less the three)"]
-                + paths.map { cell(wall[$0.full]! - wall[$0.parse]! - copy - json, wall[$0.full]!) })
-        table.add(["the whole path"] + paths.map { cell(wall[$0.full]!, wall[$0.full]!) })
+        func rest(_ path: (full: Case, parse: Case)) -> [Double] {
+            (0..<json.count).map { round in
+                wall[path.full]![round] - wall[path.parse]![round] - copy[round] - json[round]
+            }
+        }
+        table.add(["parsing, events built (*parse only* rows)"] + paths.map { cell(wall[$0.parse]!, $0.full) })
+        table.add(["`Data(event.data.utf8)` (*Data copy only*)"] + paths.map { cell(copy, $0.full) })
+        table.add(["`JSONDecoder` (*JSONDecoder only*)"] + paths.map { cell(json, $0.full) })
+        table.add(["the rest (the path less the three)"] + paths.map { cell(rest($0), $0.full) })
+        table.add(["the whole path"] + paths.map { cell(wall[$0.full]!, $0.full) })
 
-        var out = "Where the time goes: each full path against the baselines measured in the same rounds.\n\n"
+        var out = "Where the time goes: each full path against the baselines, share by share in the same round.\n\n"
         out += table.text + "\n"
         out +=
-            "*The rest* is a difference of medians measured apart, so it carries their noise: within the "
-            + "fastest – slowest spread of the rows above, it is zero.\n\n"
+            "*The rest* is a difference of cases measured one after the other, so it carries their noise; within "
+            + "the fastest – slowest spread of the rows above, it is zero.\n\n"
         if let both = wall[.decodeStrings] {
             out +=
-                "*Data copy + JSONDecoder* took \(fixed(both * 1000, 1)) ms against \(fixed((copy + json) * 1000, 1)) "
-                + "ms for its two parts measured apart.\n"
+                "*Data copy + JSONDecoder* took \(fixed(median(both) * 1000, 1)) ms against "
+                + "\(fixed((median(copy) + median(json)) * 1000, 1)) ms for its two parts measured apart.\n"
         }
-        if let ours = wall[.oursAsync], let peer = wall[.peer] {
-            out += "\nIn short: JSONDecoder is \(fixed(json / ours * 100, 0)) % of *ours, async* and "
-            out += "\(fixed(json / peer * 100, 0)) % of swift-openapi-runtime's time; "
-            out += "parsing is \(fixed(wall[.parseAsync]! / ours * 100, 0)) % of ours "
-            out += "and \(fixed(wall[.parsePeer]! / peer * 100, 0)) % of the peer's, the `Data` copy "
-            out += "\(fixed(copy / ours * 100, 0)) % and \(fixed(copy / peer * 100, 0)) %.\n"
+        if let ours = paired(.decodeData, over: .oursAsync), let peer = paired(.decodeData, over: .peer),
+            let oursParse = paired(.parseAsync, over: .oursAsync), let peerParse = paired(.parsePeer, over: .peer),
+            let oursCopy = paired(.copyOnly, over: .oursAsync), let peerCopy = paired(.copyOnly, over: .peer)
+        {
+            out += "\nIn short: JSONDecoder is \(fixed(ours.median * 100, 0)) % of *ours, async* and "
+            out += "\(fixed(peer.median * 100, 0)) % of swift-openapi-runtime's time; "
+            out += "parsing is \(fixed(oursParse.median * 100, 0)) % of ours "
+            out += "and \(fixed(peerParse.median * 100, 0)) % of the peer's, the `Data` copy "
+            out += "\(fixed(oursCopy.median * 100, 0)) % and \(fixed(peerCopy.median * 100, 0)) %.\n"
         }
         return out
     }
@@ -168,7 +177,20 @@ struct Report {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    // MARK: - Formatting
+    // MARK: - Figures and formatting
+
+    /// `numerator`'s time over `denominator`'s in each round: the median, the lowest and the
+    /// highest; `nil` when either was not measured.
+    private func paired(
+        _ numerator: Case,
+        over denominator: Case,
+        cpu usesCPU: Bool = false
+    ) -> (median: Double, lowest: Double, highest: Double)? {
+        let samples = usesCPU ? cpu : wall
+        guard let top = samples[numerator], let bottom = samples[denominator] else { return nil }
+        let ratios = zip(top, bottom).map { $0 / $1 }
+        return (median(ratios), ratios.min()!, ratios.max()!)
+    }
 
     private func describe(_ tally: Tally, _ measured: Case) -> String {
         measured.decodes
