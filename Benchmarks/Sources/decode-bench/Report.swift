@@ -101,6 +101,27 @@ struct Report {
                 "- \(ours.rawValue): \(times(onWall.median)) on wall time (rounds \(times(onWall.lowest)) – "
                     + "\(times(onWall.highest))), \(times(onCPU.median)) on CPU time")
         }
+        if let json = wall[.decodeData].map(median), let copy = wall[.copyOnly].map(median),
+            let peerParse = wall[.parsePeer].map(median)
+        {
+            // JSONDecoder's speed wanders from one second to the next on a shared machine, so the
+            // full paths' ratio is noisy; built from the parts, the estimate is steadier.
+            let events = Double(corpus.payloads.count)
+            let peer = peerParse + copy + json
+            var estimates: [String] = []
+            for (ours, parse) in [(Case.oursAsync, Case.parseAsync), (.oursSync, .parseSync)] {
+                guard let parsing = wall[parse].map(median) else { continue }
+                estimates.append(
+                    "\(ours.rawValue) \(fixed((parsing + copy + json) / events * 1e6, 2)) µs, "
+                        + "\(times(peer / (parsing + copy + json)))")
+            }
+            if !estimates.isEmpty {
+                lines.append(
+                    "- built from the parts instead (parse only + Data copy + JSONDecoder, medians), steadier: "
+                        + "the peer \(fixed(peer / events * 1e6, 2)) µs per event; "
+                        + estimates.joined(separator: "; "))
+            }
+        }
         lines.append(
             "- *ours, async* and the peer read the same `PreSlicedChunks`, an `AsyncSequence` handing out the "
                 + "pre-sliced `ArraySlice<UInt8>` chunks one per `next()` without suspending, and both run in a "
