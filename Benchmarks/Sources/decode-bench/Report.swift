@@ -59,7 +59,7 @@ struct Report {
             escape, \(grouped(nonASCII)) with raw non-ASCII text. Fed in \(sizeLabel(options.chunkSize)) chunks \
             (\(grouped(chunkCount)) of them). One `JSONDecoder()` and one `Chunk: Decodable` for every case. \
             Median of \(options.runs) rounds after one warm-up round; every round runs every case once, in an \
-            order rotated each round. MB = 10^6 bytes of the stream, for every row (the baselines too), so the \
+            order reversed every other round. MB = 10^6 bytes of the stream, for every row (the baselines too), so the \
             rows compare directly; events/s counts the \(grouped(events)) chunks. Load average \(loads.start) at \
             the start, \(loads.end) at the end.
             """
