@@ -4,7 +4,7 @@ SWIFT ?= swift
 SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/parser-fuzzer
 
-.PHONY: test test-repeat deps build fuzz fuzz-response soak bench bench-client format lint
+.PHONY: test test-repeat deps build fuzz fuzz-response soak bench bench-client bench-decode format lint
 
 ## make test: install what is missing, build, and run every test.
 test: deps
@@ -79,6 +79,13 @@ bench-client: deps
 	Benchmarks/.build/release/streams-bench
 	Benchmarks/.build/release/reconnect-bench
 	Benchmarks/.build/release/soak-bench
+
+## make bench-decode: typed decoding of an OpenAI chat-completion stream (EventStreamParser +
+## decodeData) against swift-openapi-runtime's asDecodedServerSentEventsWithJSONData, in memory.
+## BENCH_ARGS="--quick" for a smoke run, "--runs 9" for steadier medians.
+bench-decode: deps
+	$(SWIFT) build -c release --package-path Benchmarks --product decode-bench
+	Benchmarks/.build/release/decode-bench $(BENCH_ARGS)
 
 ## make contract-service: build and start the SSE contract-test service (stops on DELETE / or Ctrl-C).
 CONTRACT_PORT ?= 8000

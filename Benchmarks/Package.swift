@@ -25,6 +25,18 @@ let package = Package(
             ]
         ),
 
+        // Issue 14: typed decoding of an OpenAI chat-completion stream, ours against
+        // swift-openapi-runtime's asDecodedServerSentEventsWithJSONData, in memory.
+        .executableTarget(
+            name: "decode-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "SSEParser", package: "swift-sse"),
+                .product(name: "SSEClient", package: "swift-sse"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ]
+        ),
+
         // What the end-to-end benchmarks share: clocks, process statistics, subprocesses, corpora.
         // `SSE_BENCH_METRICS=discard` bootstraps a metrics backend that keeps nothing (DiscardingMetrics).
         .target(

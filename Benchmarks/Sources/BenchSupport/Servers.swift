@@ -49,9 +49,15 @@ public final class LocalServer: Sendable {
     /// `shared/bench/blast.c` serving `corpus` (`?n=K` repeats it K times, 1 by default) on a
     /// free port; returns once it listens.
     public static func blast(_ program: CompiledProgram, corpus: Corpus) throws -> LocalServer {
+        try blast(program, file: corpus.path)
+    }
+
+    /// `shared/bench/blast.c` serving the file at `path` (which should end on a blank line) on a
+    /// free port; returns once it listens.
+    public static func blast(_ program: CompiledProgram, file path: String) throws -> LocalServer {
         let port = try freePort()
         let process = try ChildProcess(
-            [program.path, corpus.path, String(port), "1"], standardOutput: .discard, standardError: .pipe)
+            [program.path, path, String(port), "1"], standardOutput: .discard, standardError: .pipe)
         // blast says "blast: N bytes x K on http://…" once it listens.
         guard let line = process.readLine(from: process.standardError!, timeout: 30), line.hasPrefix("blast:") else {
             process.terminate()
