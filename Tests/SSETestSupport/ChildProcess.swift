@@ -23,6 +23,11 @@ public final class ChildProcess: Sendable {
     }
 
     private let process: Process
+    /// One child is started at a time in this process. Foundation's `Process.run` lists
+    /// `/proc/self/fd` for the descriptors to close in the child, and crashed there (a memcpy
+    /// fault in `findMaximumOpenFromProcSelfFD`) with many children started at once from
+    /// parallel tests; starting one takes about a millisecond.
+    private static let spawning = Mutex(())
     private let stdoutReader = PipeReader()
     private let stderrReader = PipeReader()
     private let exit = ExitWatch()
@@ -51,7 +56,7 @@ public final class ChildProcess: Sendable {
         process.standardError = stderrPipe
         process.standardInput = stdinPipe
         process.terminationHandler = { [exit] _ in exit.markExited() }
-        try process.run()
+        try Self.spawning.withLock { _ in try process.run() }
         stdoutReader.start(stdoutPipe.fileHandleForReading)
         stderrReader.start(stderrPipe.fileHandleForReading)
         // Written on a thread of its own: a large input blocks until the child has read it.
