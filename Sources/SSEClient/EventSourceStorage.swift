@@ -404,9 +404,11 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
                 if let pausedAt {
                     telemetry.pauseEnded(after: .nanoseconds(Int64(bitPattern: CurlDriver.now() &- pausedAt)))
                 }
-                var bytes = 0
-                for case .bytes(let chunk) in entries { bytes += chunk.count }
-                telemetry.took(bytes: bytes, queued: queued)
+                if telemetry.isEnabled {
+                    var bytes = 0
+                    for case .bytes(let chunk) in entries { bytes += chunk.count }
+                    telemetry.took(bytes: bytes, queued: queued)
+                }
                 return action
             case .ended:
                 return action

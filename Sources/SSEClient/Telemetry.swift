@@ -63,6 +63,9 @@ struct Telemetry: Sendable {
 
     private let instruments: Instruments?
 
+    /// Whether anything is recorded: callers skip work that only feeds the metrics.
+    var isEnabled: Bool { instruments != nil }
+
     /// Metric names, for the documentation and for tests.
     enum Name {
         static let attempts = "sse.client.connection.attempts"
