@@ -3,6 +3,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SECONDS ?= 60
 FUZZ_BIN := .build/fuzz/parser-fuzzer
+# A crashing test process reports the crashed thread only: with hundreds of threads alive, the
+# full backtrace once spun for minutes, and CI would have waited for it instead of failing.
+SWIFT_BACKTRACE ?= interactive=no,threads=crashed
+export SWIFT_BACKTRACE
 
 .PHONY: test test-repeat deps build fuzz fuzz-response soak bench bench-client bench-decode format lint
 

@@ -1,5 +1,6 @@
 import SSEClient
 import SSETestServer
+import SSETestSupport
 import Testing
 
 @Suite("TLS", .timeLimit(.minutes(1)))

@@ -1,5 +1,6 @@
 import Foundation
 import SSETestServer
+import SSETestSupport
 import Testing
 
 /// Messages that name the command's own flags, blame the right part of an argument, and carry

@@ -1,5 +1,6 @@
 import Foundation
 import SSETestServer
+import SSETestSupport
 import Testing
 
 /// `-H`, `-X`, `-d`, `-u`, `-k`, `--cacert` and `--compressed`, checked on what the server saw.

@@ -9,7 +9,6 @@ public struct TestServerError: Error, Sendable, Hashable, CustomStringConvertibl
             case invalidScenario
             case timedOut
             case shutDown
-            case toolFailed
         }
 
         private let base: Base
@@ -24,8 +23,6 @@ public struct TestServerError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let timedOut = Code(.timedOut)
         /// The server has been shut down.
         public static let shutDown = Code(.shutDown)
-        /// A command a helper needs (`openssl`, `python3`) failed.
-        public static let toolFailed = Code(.toolFailed)
 
         /// The name of the code, such as `timedOut`.
         public var description: String { base.rawValue }
@@ -43,10 +40,6 @@ public struct TestServerError: Error, Sendable, Hashable, CustomStringConvertibl
 
     static func timedOut(_ what: String, after timeout: Duration) -> TestServerError {
         TestServerError(code: .timedOut, description: "timed out after \(timeout) waiting for \(what)")
-    }
-
-    static func toolFailed(_ message: String) -> TestServerError {
-        TestServerError(code: .toolFailed, description: message)
     }
 
     static let shutDown = TestServerError(code: .shutDown, description: "the test server has been shut down")

@@ -5,11 +5,12 @@ import Foundation
 #endif
 
 /// Real TLS for tests: certificates made with the `openssl` command at test time, and a TLS
-/// terminator (Python's `ssl` module) that forwards every connection to a plain ``TestServer``.
+/// terminator (Python's `ssl` module) that forwards every connection to a plain `TestServer`.
 ///
 /// The certificates, in ``path(_:)``: `ca.pem` (a test CA), `server.pem`/`server.key` (signed by
 /// it, for `localhost` and `127.0.0.1`), `wronghost.pem`/`.key` (signed by it, for `wrong.example`)
 /// and `selfsigned.pem`/`.key`. Needs `openssl` and `python3` (`.ci/install-deps` installs them).
+/// Both run as ``ChildProcess``es.
 ///
 /// ```swift
 /// let tls = try await TLSTerminator()
@@ -58,27 +59,14 @@ public final class TLSTerminator: Sendable {
         ])
     }
 
-    /// Runs openssl, waiting without blocking a thread of the cooperative pool.
+    /// Runs openssl in ``directory``.
     private func openssl(_ arguments: [String]) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
-        while process.isRunning {
-            guard clock.now < deadline else {
-                process.terminate()
-                throw TestServerError.timedOut("openssl \(arguments.first ?? "")", after: .seconds(20))
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        guard process.terminationStatus == 0 else {
-            throw TestServerError.toolFailed(
-                "openssl \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)"
+        let result = try await ChildProcess.run(
+            "/usr/bin/env", ["openssl"] + arguments, directory: directory, timeout: .seconds(20)
+        )
+        guard result.status == 0 else {
+            throw ToolFailed(
+                "openssl \(arguments.joined(separator: " ")) exited with \(result.status): \(result.stderrText)"
             )
         }
     }
@@ -90,38 +78,20 @@ public final class TLSTerminator: Sendable {
         upstreamPort: Int,
         _ body: (Int) async throws -> T
     ) async throws -> T {
-        // The terminator writes its port to a file, which is polled: reading a pipe would block a
-        // thread of the cooperative pool.
-        let portFile = path("\(name)-\(UInt32.random(in: 0...UInt32.max)).port")
-        _ = FileManager.default.createFile(atPath: portFile, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c", Self.terminatorScript, path("\(name).pem"), path("\(name).key"), "\(upstreamPort)",
-        ]
-        process.standardOutput = FileHandle(forWritingAtPath: portFile)
-        process.standardError = FileHandle.nullDevice
         // The terminator exits when its standard input closes, so it cannot outlive this process.
-        let lifeline = Pipe()
-        process.standardInput = lifeline
-        try process.run()
+        let terminator = try ChildProcess(
+            "/usr/bin/env",
+            ["python3", "-c", Self.terminatorScript, path("\(name).pem"), path("\(name).key"), "\(upstreamPort)"],
+            keepingInputOpen: true
+        )
         defer {
             // SIGKILL: SIGTERM may be ignored in the environment the tests inherit.
-            kill(process.processIdentifier, SIGKILL)
-            try? lifeline.fileHandleForWriting.close()
+            terminator.send(SIGKILL)
+            terminator.closeInput()
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        var port: Int?
-        while port == nil {
-            guard clock.now < deadline, process.isRunning else {
-                throw TestServerError.timedOut("a port from the TLS terminator", after: .seconds(10))
-            }
-            let text = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
-            if text.hasSuffix("\n") { port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if port == nil { try await Task.sleep(for: .milliseconds(5)) }
-        }
-        return try await body(port!)
+        let line = try await terminator.firstLine(timeout: .seconds(10))
+        guard let port = Int(line) else { throw ToolFailed("the TLS terminator printed \(line), not a port") }
+        return try await body(port)
     }
 
     private static let terminatorScript = """
@@ -159,4 +129,14 @@ public final class TLSTerminator: Sendable {
                 await server.serve_forever()
         asyncio.run(main())
         """
+}
+
+/// A command the TLS fixture needs (`openssl`, `python3`) failed; the description says how.
+public struct ToolFailed: Error, CustomStringConvertible {
+    /// What failed, with the command's own words.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
 }
