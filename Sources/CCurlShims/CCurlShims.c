@@ -1,5 +1,7 @@
 #include "CCurlShims.h"
 
+#include <sys/socket.h>
+
 #ifdef __linux__
 #include <errno.h>
 #include <stdint.h>
@@ -48,6 +50,15 @@ CURLcode sse_curl_easy_allow_http_only(CURL *handle) {
 
 CURLcode sse_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
+}
+
+int sse_curl_easy_reset_on_close(CURL *handle) {
+    curl_socket_t socket = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(handle, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK || socket == CURL_SOCKET_BAD) {
+        return -1;
+    }
+    struct linger linger = {.l_onoff = 1, .l_linger = 0};
+    return setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
 }
 
 CURLcode sse_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char **value) {

@@ -104,22 +104,51 @@ extension EventSource {
         package var metricsFactory: (any MetricsFactory)?
         /// Where connection attempts are traced; `nil`: the bootstrapped instrument's tracer.
         package var tracer: (any Tracer)?
+        /// Sees every body byte as it arrives and may drop the connection there (`sse-listen
+        /// verify`); `nil`, the default, costs one branch per read.
+        package var probe: ConnectionProbe?
 
         /// Creates an environment.
         package init(
             clock: any Clock<Duration> = ContinuousClock(),
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
             metricsFactory: (any MetricsFactory)? = nil,
-            tracer: (any Tracer)? = nil
+            tracer: (any Tracer)? = nil,
+            probe: ConnectionProbe? = nil
         ) {
             self.clock = clock
             self.random = random
             self.metricsFactory = metricsFactory
             self.tracer = tracer
+            self.probe = probe
         }
 
         /// The system's continuous clock and random generator.
         package static let system = Environment()
+    }
+
+    /// Watches the body of every stream a source opens, on the I/O thread, and can drop the
+    /// connection at any byte, with a FIN or a TCP reset: how `sse-listen verify` times a
+    /// server's writes and cuts a stream mid-event to check its replay.
+    package struct ConnectionProbe: Sendable {
+        /// What to do with bytes that arrived.
+        package enum Verdict: Sendable, Hashable {
+            /// Take them all.
+            case take
+            /// Take the first `count` of them, then drop the connection as if
+            /// ``EventSource/reconnect()`` was called; with a TCP reset (`SO_LINGER` 0) when
+            /// `reset`, else with an orderly close (FIN).
+            case cut(after: Int, reset: Bool)
+        }
+
+        /// Called with the bytes of each read of an open stream's body (after decompression),
+        /// before the source takes them; it must be quick.
+        package var received: @Sendable (UnsafeRawBufferPointer) -> Verdict
+
+        /// Creates a probe.
+        package init(received: @escaping @Sendable (UnsafeRawBufferPointer) -> Verdict) {
+            self.received = received
+        }
     }
 
     /// One connection attempt's request, as ``Hooks/prepareRequest`` sees and may change it.

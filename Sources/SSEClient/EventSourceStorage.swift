@@ -338,22 +338,44 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
     }
 
     func transfer(_ transfer: CurlTransfer, didReceiveBody bytes: UnsafeRawBufferPointer) -> BodyDisposition {
-        let (disposition, wake) = core.withLock { core -> (BodyDisposition, CheckedContinuation<Void, Never>?) in
+        guard let probe = environment.probe else { return receive(bytes, transfer: transfer) }
+        switch probe.received(bytes) {
+        case .take:
+            return receive(bytes, transfer: transfer)
+        case .cut(let count, let reset):
+            if count > 0 {
+                let taken = receive(UnsafeRawBufferPointer(rebasing: bytes.prefix(count)), transfer: transfer)
+                if taken == .abort { return .abort }
+            }
+            // As reconnect() does, except that this is the transfer's own callback: it ends here.
+            let restarting = core.withLock { core in
+                if case .abort = core.machine.restart() { return true }
+                return false
+            }
+            return restarting && reset ? .reset : .abort
+        }
+    }
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, transfer: CurlTransfer) -> BodyDisposition {
+        let (disposition, wake, queued) = core.withLock {
+            core -> (BodyDisposition, CheckedContinuation<Void, Never>?, Int) in
             let now = CurlDriver.now()
             core.silence(until: now)
             switch core.machine.received(bytes, transfer: transfer) {
             case .accepted(let wake):
                 core.lastByteAt = now
-                return (.consumed, wake)
+                return (.consumed, wake, core.machine.queuedBytes)
             case .pause:
                 // Not silence: the bytes are there, and come again at the resume.
                 (core.pausedAt, core.lastByteAt) = (now, nil)
-                return (.pause, nil)
+                return (.pause, nil, core.machine.queuedBytes)
             case .discarded:
-                return (.abort, nil)
+                return (.abort, nil, 0)
             }
         }
         wake?.resume()
+        // What waits for the consumer peaks here, between its takes.
+        if telemetry.isEnabled, disposition != .abort { telemetry.buffered(queued) }
         return disposition
     }
 

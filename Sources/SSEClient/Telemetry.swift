@@ -6,7 +6,7 @@ import CoreMetrics
 ///
 /// Recorded by ``EventSourceStorage`` where the life cycle moves (an attempt starts, a head
 /// arrives, the consumer takes a batch, a connection is settled), never per event: counts come
-/// per batch. Every metric carries `sse.source`, the caller's
+/// per batch, and the bytes buffered are set per read of the body. Every metric carries `sse.source`, the caller's
 /// ``EventSource/Configuration/metricsLabel``; the other dimensions are bounded sets (a cause,
 /// an outcome, a status class), never a URL, a query or an event ID.
 ///
@@ -23,7 +23,7 @@ import CoreMetrics
 /// | `sse.client.reconnect.delay` | timer | | the delay before each reconnect |
 /// | `sse.client.backpressure.paused` | timer | | how long each pause for a slow consumer lasted |
 /// | `sse.client.streams.open` | meter | | streams open now |
-/// | `sse.client.buffered.bytes` | meter | | received bytes waiting for the consumer |
+/// | `sse.client.buffered.bytes` | meter | | received bytes waiting for the consumer (set as bytes arrive and as the consumer takes them) |
 struct Telemetry: Sendable {
     /// The metrics of one source; absent when nothing is bootstrapped, so that a source then
     /// neither allocates them nor calls through to no-op handlers.
@@ -111,6 +111,11 @@ struct Telemetry: Sendable {
         guard let instruments else { return }
         if count > 0 { instruments.bytes.increment(by: count) }
         instruments.buffered.set(queued)
+    }
+
+    /// `queued` received bytes wait for the consumer.
+    func buffered(_ queued: Int) {
+        instruments?.buffered.set(queued)
     }
 
     /// The consumer parsed `events` and `comments`.

@@ -119,7 +119,9 @@ struct TelemetryTests {
             Self.counter(refusedMetrics, "sse.client.connection.attempts", ("sse.attempt.result", "transport")) == 1)
     }
 
-    @Test("a slow consumer: the pauses for backpressure are timed, as many as the snapshot counts")
+    @Test(
+        "a slow consumer: the pauses for backpressure are timed, as many as the snapshot counts; the bytes buffered are bounded"
+    )
     func backpressure() async throws {
         let metrics = TestMetrics()
         try await TestServer.withRunning { server in
@@ -143,6 +145,12 @@ struct TelemetryTests {
             let paused = try metrics.expectTimer("sse.client.backpressure.paused", [Self.source]).values
             #expect(paused.count == pauses)
             #expect(source.metrics.pausedTime > .zero)
+            // What waits for the consumer: some, never more than the limit plus one of libcurl's
+            // reads (64 KiB; the pause comes at the read after the limit), and none at the end.
+            let buffered = try metrics.expectMeter("sse.client.buffered.bytes", [Self.source]).values
+            #expect(buffered.contains { $0 > 0 })
+            #expect(buffered.allSatisfy { $0 >= 0 && $0 < Double(16 * 1024 + 64 * 1024) })
+            #expect(buffered.last == 0)
         }
     }
 

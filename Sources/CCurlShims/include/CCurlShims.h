@@ -28,6 +28,10 @@ CURLcode sse_curl_easy_allow_http_only(CURL *handle);
 CURLcode sse_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode sse_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char *_Nullable *_Nonnull value);
 
+/// Makes the close of the handle's connection send a TCP reset (SO_LINGER on, timeout 0) instead
+/// of a FIN; for a transfer about to be aborted. Returns 0, or -1 when there is no socket.
+int sse_curl_easy_reset_on_close(CURL *handle);
+
 CURLMcode sse_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
 
 /// CURLPAUSE_CONT, CURL_GLOBAL_ALL and CURL_WRITEFUNC_PAUSE are macros built from other macros.

@@ -56,7 +56,8 @@ protocol CurlTransferDelegate: AnyObject, Sendable {
     /// start of it (an error's explanation), or stop.
     func transfer(_ transfer: CurlTransfer, didReceiveHead head: ResponseHead) -> HeadDisposition
     /// Body bytes. Return `.pause` to leave them unconsumed (libcurl delivers them again after
-    /// ``CurlDriver/resume(_:)``), `.abort` to stop the transfer.
+    /// ``CurlDriver/resume(_:)``), `.abort` to stop the transfer, `.reset` to stop it with a TCP
+    /// reset.
     func transfer(_ transfer: CurlTransfer, didReceiveBody bytes: UnsafeRawBufferPointer) -> BodyDisposition
     /// The transfer ended; the easy handle has been released.
     func transfer(_ transfer: CurlTransfer, didComplete completion: TransferCompletion)
@@ -78,6 +79,8 @@ enum BodyDisposition {
     case consumed
     case pause
     case abort
+    /// Abort, and have the connection closed with a TCP reset instead of a FIN.
+    case reset
 }
 
 /// One libcurl easy handle, its options and its callbacks.
@@ -354,6 +357,10 @@ final class CurlTransfer: @unchecked Sendable {
             isPaused = true
             return Int(bitPattern: UInt(sse_curl_writefunc_pause))
         case .abort:
+            abortedByCallback = true
+            return 0
+        case .reset:
+            if let handle { _ = sse_curl_easy_reset_on_close(handle) }
             abortedByCallback = true
             return 0
         }
