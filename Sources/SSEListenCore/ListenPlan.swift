@@ -65,46 +65,7 @@ public struct ListenPlan: Sendable {
         environment: TerminalEnvironment,
         readStandardInput: (() throws -> [UInt8])? = nil
     ) throws(ListenError) -> ListenPlan {
-        let request = command.request
-        var configuration = EventSource.Configuration()
-
-        // Request.
-        var headers: [HTTPHeader] = []
-        for line in request.headers {
-            guard let header = parseHeader(line) else { throw .usage("bad -H/--header '\(line)'") }
-            headers.append(header)
-        }
-        if let user = request.user, headers.value(for: "Authorization") == nil {
-            headers.append(HTTPHeader("Authorization", "Basic " + Data(user.utf8).base64EncodedString()))
-        }
-        if let data = request.data {
-            let body = try readBody(
-                data, readStandardInput: readStandardInput ?? { try FileIO.readAll(fd: STDIN_FILENO) })
-            configuration.body = body
-            if headers.value(for: "Content-Type") == nil {
-                let isJSON = String(validating: body, as: UTF8.self).map(JSONText.isValid) ?? false
-                headers.append(
-                    HTTPHeader("Content-Type", isJSON ? "application/json" : "application/x-www-form-urlencoded"))
-            }
-        }
-        configuration.method = request.method ?? (request.data == nil ? "GET" : "POST")
-        configuration.headers = headers
-        if request.insecure {
-            configuration.tls.verifiesPeer = false
-        }
-        if let caFile = request.caFile {
-            let bundle: [UInt8]
-            do {
-                bundle = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
-            } catch {
-                throw .unreadableFile("cannot read --cacert file '\(caFile)': \(error.message)")
-            }
-            if let problem = PEMBundle.problem(with: bundle, path: caFile) {
-                throw .unreadableFile("--cacert file '\(caFile)' is not a CA bundle in PEM format: \(problem)")
-            }
-            configuration.tls.caFile = caFile
-        }
-        configuration.acceptsCompression = request.compressed
+        var configuration = try requestConfiguration(command.request, readStandardInput: readStandardInput)
 
         // Resuming.
         var stateFile: StateFile?
@@ -173,6 +134,56 @@ public struct ListenPlan: Sendable {
             printsStats: output.stats,
             statsJSONPath: output.statsJSON
         )
+    }
+
+    /// The library settings for the request options (`-H`, `-X`, `-d`, `-u`, `-k`, `--cacert`,
+    /// `--compressed`), shared by listening and `verify`: files read, defaults chosen.
+    ///
+    /// - Throws: ``ListenError`` when a header is malformed or a file cannot be read.
+    public static func requestConfiguration(
+        _ request: RequestOptions,
+        readStandardInput: (() throws -> [UInt8])? = nil
+    ) throws(ListenError) -> EventSource.Configuration {
+        var configuration = EventSource.Configuration()
+
+        // Request.
+        var headers: [HTTPHeader] = []
+        for line in request.headers {
+            guard let header = parseHeader(line) else { throw .usage("bad -H/--header '\(line)'") }
+            headers.append(header)
+        }
+        if let user = request.user, headers.value(for: "Authorization") == nil {
+            headers.append(HTTPHeader("Authorization", "Basic " + Data(user.utf8).base64EncodedString()))
+        }
+        if let data = request.data {
+            let body = try readBody(
+                data, readStandardInput: readStandardInput ?? { try FileIO.readAll(fd: STDIN_FILENO) })
+            configuration.body = body
+            if headers.value(for: "Content-Type") == nil {
+                let isJSON = String(validating: body, as: UTF8.self).map(JSONText.isValid) ?? false
+                headers.append(
+                    HTTPHeader("Content-Type", isJSON ? "application/json" : "application/x-www-form-urlencoded"))
+            }
+        }
+        configuration.method = request.method ?? (request.data == nil ? "GET" : "POST")
+        configuration.headers = headers
+        if request.insecure {
+            configuration.tls.verifiesPeer = false
+        }
+        if let caFile = request.caFile {
+            let bundle: [UInt8]
+            do {
+                bundle = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
+            } catch {
+                throw .unreadableFile("cannot read --cacert file '\(caFile)': \(error.message)")
+            }
+            if let problem = PEMBundle.problem(with: bundle, path: caFile) {
+                throw .unreadableFile("--cacert file '\(caFile)' is not a CA bundle in PEM format: \(problem)")
+            }
+            configuration.tls.caFile = caFile
+        }
+        configuration.acceptsCompression = request.compressed
+        return configuration
     }
 
     /// A `Duration` from seconds given on the command line, capped at about 30 years.

@@ -16,6 +16,10 @@ public struct SSEListen: ParsableCommand {
             connection drops, sse-listen reconnects with exponential backoff and sends
             Last-Event-ID, so a server that replays from it loses nothing.
 
+            SUBCOMMANDS
+              verify  check that an SSE server keeps its promises: headers, heartbeats,
+                      buffering, replay after drops (see 'sse-listen verify --help')
+
             EXIT STATUS
               0    ended as asked: --max-events reached, the --until or --until-event
                    terminator arrived, the stream ended with

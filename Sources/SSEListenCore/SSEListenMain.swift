@@ -20,13 +20,19 @@ import Synchronization
 /// switch SSEListenMain.prepare(arguments: Array(CommandLine.arguments.dropFirst())) {
 /// case .exit(let status): exit(status)
 /// case .run(let plan): exit(await SSEListenMain.run(plan))
+/// case .verify(let plan): exit(await plan.run())
 /// }
 /// ```
+///
+/// A first argument `verify` selects that subcommand (a URL always has a scheme, so it cannot
+/// be mistaken for one).
 public enum SSEListenMain {
     /// What to do after parsing the command line.
     public enum Preparation: Sendable {
         /// Listen as planned.
         case run(ListenPlan)
+        /// Run `sse-listen verify` as planned.
+        case verify(VerifyPlan)
         /// Exit with this status: 0 after `--help`, 1 after a usage error (the message is written).
         case exit(Int32)
     }
@@ -42,6 +48,9 @@ public enum SSEListenMain {
     ) -> Preparation {
         let style = TerminalStyle.resolve(
             .auto, isTerminal: environment.stderrIsTerminal, environment: environment.variables)
+        if arguments.first == "verify" {
+            return prepareVerify(arguments: Array(arguments.dropFirst()), environment: environment, style: style)
+        }
         let command: SSEListen
         do {
             command = try SSEListen.parse(arguments)
@@ -57,6 +66,31 @@ public enum SSEListenMain {
             return .run(try ListenPlan.resolve(command, environment: environment))
         } catch {
             usageError(error.message, style: style)
+            return .exit(1)
+        }
+    }
+
+    /// `sse-listen verify`: parsed and resolved as listening is, with its own help and usage.
+    private static func prepareVerify(
+        arguments: [String],
+        environment: TerminalEnvironment,
+        style: TerminalStyle
+    ) -> Preparation {
+        let command: SSEVerify
+        do {
+            command = try SSEVerify.parse(arguments)
+        } catch {
+            if SSEVerify.exitCode(for: error) == .success {
+                writeSynchronously(SSEVerify.fullMessage(for: error) + "\n", to: STDOUT_FILENO)
+                return .exit(0)
+            }
+            usageError(SSEVerify.message(for: error), style: style, help: "sse-listen verify --help")
+            return .exit(1)
+        }
+        do {
+            return .verify(try VerifyPlan.resolve(command, environment: environment))
+        } catch {
+            usageError(error.message, style: style, help: "sse-listen verify --help")
             return .exit(1)
         }
     }
@@ -205,11 +239,11 @@ public enum SSEListenMain {
         return nil
     }
 
-    private static func usageError(_ message: String, style: TerminalStyle) {
+    private static func usageError(_ message: String, style: TerminalStyle, help: String = "sse-listen --help") {
         let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
         let text =
             StatusLine(.error, oneLine).rendered(style: style)
-            + StatusLine(.info, "see 'sse-listen --help' for the options").rendered(style: style)
+            + StatusLine(.info, "see '\(help)' for the options").rendered(style: style)
         writeSynchronously(text, to: STDERR_FILENO)
     }
 

@@ -13,4 +13,6 @@ case .exit(let status):
     exit(status)
 case .run(let plan):
     exit(await SSEListenMain.run(plan))
+case .verify(let plan):
+    exit(await plan.run())
 }
