@@ -214,6 +214,11 @@ struct VerifyCheckTests {
         let elsewhere = ResumeChecks.judge(
             Self.resume(1...5, then: [6], sent: "zzz"), witness: Self.witness, hasIDs: true)
         #expect(elsewhere.status == .skip)
+        // Content that differs per connection (the same id, other data) cannot be compared.
+        var personal = Self.resume(1...5, then: Array(6...10))
+        personal.connections[0][2] = Self.event("3", "for this client only")
+        let differs = ResumeChecks.judge(personal, witness: Self.witness, hasIDs: true)
+        #expect(differs.status == .skip && differs.detail.contains("differs per connection"))
         // Events that inherit the cursor (no id field) repeat the id before them: not repeats.
         var inherited = Self.resume(1...5, then: Array(6...10))
         inherited.connections[1].insert(Self.event("6", "no id field"), at: 1)

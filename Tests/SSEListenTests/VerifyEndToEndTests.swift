@@ -1,5 +1,6 @@
 import Foundation
 import SSETestServer
+import SSETestSupport
 import Testing
 
 /// `sse-listen verify` as a built binary against the TestServer: a server that keeps every
@@ -63,6 +64,20 @@ struct VerifyEndToEndTests {
         }
     }
 
+    @Test("the broadcast hub, publishing by itself, with heartbeats: every check passes")
+    func hub() async throws {
+        let configuration = TestServer.Configuration(
+            heartbeatInterval: .milliseconds(500), publishInterval: .milliseconds(40))
+        try await TestServer.withRunning(configuration: configuration) { server in
+            let report = try await Self.verify(
+                server.url(for: Scenario().retrying(after: .milliseconds(200)), path: "/subscribe"))
+            for id in Self.ids {
+                #expect(report.status(of: id) == "pass", "\(id): \(report.detail(of: id))")
+            }
+            #expect(report.status == 0)
+        }
+    }
+
     @Test("a live stream (a shared clock, like a broadcast hub) resumes too")
     func liveServer() async throws {
         try await TestServer.withRunning { server in
@@ -84,6 +99,17 @@ struct VerifyEndToEndTests {
                 #expect(report.detail(of: id).contains(evidence), "\(report.detail(of: id))")
             }
             #expect(report.status(of: "http.status") == "pass")
+        }
+    }
+
+    @Test("a live stream that ignores Last-Event-ID and starts at the newest event loses what came between")
+    func noReplay() async throws {
+        try await TestServer.withRunning { server in
+            let report = try await Self.verify(server.url(for: Self.healthy.live().replaying(.newest)))
+            #expect(report.status == 4)
+            for id in ["resume.fin", "resume.rst"] {
+                #expect(report.status(of: id) == "fail", "\(report.detail(of: id))")
+            }
         }
     }
 
@@ -200,5 +226,38 @@ struct VerifyEndToEndTests {
         for id in Self.ids { #expect(help.stdout.contains(id)) }
         let listenHelp = try await ListenProcess.run(["--help"])
         #expect(listenHelp.stdout.contains("SUBCOMMANDS") && listenHelp.stdout.contains("verify"))
+    }
+}
+
+/// Through a real nginx with its defaults (`proxy_buffering on`, HTTP/1.0 to the upstream): an
+/// upstream that ends its body by closing the connection, as servers answering HTTP/1.0 do, is
+/// buffered into bursts unless it sends `X-Accel-Buffering: no`.
+@Suite("sse-listen verify through nginx", .timeLimit(.minutes(2)))
+struct VerifyThroughNginxTests {
+    /// About 8 KiB/s in events of 220 bytes: nginx's 4 KiB buffer fills twice a second.
+    static let scenario = Scenario.numbered(interval: .milliseconds(25), payloadSize: 200).framing(.connectionClose)
+
+    @Test("proxy_buffering on: stream.buffering fails with the bursts as evidence; X-Accel-Buffering: no passes")
+    func buffering() async throws {
+        try await TestServer.withRunning { server in
+            try await NginxProxy.withRunning(upstreamPort: server.port) { port in
+                func proxied(_ scenario: Scenario) -> String {
+                    server.url(for: scenario).replacingOccurrences(of: ":\(server.port)/", with: ":\(port)/")
+                }
+                let (heldURL, passedURL) = (proxied(Self.scenario.withoutAccelBuffering()), proxied(Self.scenario))
+                async let buffered = VerifyEndToEndTests.verify(heldURL, seconds: 4)
+                async let unbuffered = VerifyEndToEndTests.verify(passedURL, seconds: 4)
+                let (held, passed) = try await (buffered, unbuffered)
+                #expect(held.status(of: "stream.buffering") == "fail", "\(held.detail(of: "stream.buffering"))")
+                #expect(held.detail(of: "stream.buffering").contains("bursts"))
+                #expect(held.status == 4)
+                #expect(passed.status(of: "stream.buffering") == "pass", "\(passed.detail(of: "stream.buffering"))")
+                // Replay goes through nginx too.
+                #expect(passed.status(of: "resume.fin") == "pass", "\(passed.detail(of: "resume.fin"))")
+                #expect(passed.status(of: "resume.rst") == "pass", "\(passed.detail(of: "resume.rst"))")
+                // nginx removes the header it acted on: behind it, its absence is expected.
+                #expect(passed.status(of: "http.x-accel-buffering") == "warn")
+            }
+        }
     }
 }

@@ -16,8 +16,14 @@ enum StreamChecks {
 
     static func status(_ recording: StreamRecording) -> VerifyCheck {
         guard let head = recording.head else {
-            let reason = recording.failure.map { "\($0)" } ?? "no answer"
-            return VerifyCheck("http.status", .fail, "no answer to the first request: \(reason)")
+            if let failure = recording.failure {
+                return VerifyCheck("http.status", .fail, "the first request failed: \(failure)")
+            }
+            return VerifyCheck(
+                "http.status", .fail, "no response head within \(recording.observed.secondsDescription)",
+                hint: "a proxy that buffers the response holds its head back too (nginx buffers an upstream that "
+                    + "ends its body by closing the connection); so does a server that answers at its first event: "
+                    + "send the head at once, or run with a longer --duration")
         }
         let type = head.headers.value(for: "Content-Type")
         let answer = "\(head.status)\(type.map { ", Content-Type: \($0)" } ?? ", no Content-Type")"
@@ -89,8 +95,9 @@ enum StreamChecks {
         }
         return VerifyCheck(
             "http.x-accel-buffering", .warn, value.map { "X-Accel-Buffering: \($0)" } ?? "no X-Accel-Buffering",
-            hint: "nginx in front buffers a proxied response (proxy_buffering is on by default) and delivers events "
-                + "in bursts unless the response says X-Accel-Buffering: no; harmless without nginx")
+            hint: "nginx in front buffers a proxied response unless it says X-Accel-Buffering: no (or nginx has "
+                + "proxy_buffering off); nginx removes the header once it has acted on it, so behind nginx its "
+                + "absence here is expected: stream.buffering tells whether events were held")
     }
 
     static func ids(_ blocks: [StreamBlock]) -> VerifyCheck {

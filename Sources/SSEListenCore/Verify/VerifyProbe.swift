@@ -55,6 +55,7 @@ struct VerifyProbe: Sendable {
         until deadline: ContinuousClock.Instant, started: Gate
     ) async -> (StreamRecording, [ServerSentEvent]) {
         defer { started.open() }
+        let start = ContinuousClock.now
         let recorder = ReadRecorder(limit: Self.recordingLimit)
         var configuration = self.configuration
         configuration.reconnect = .disabled
@@ -73,6 +74,8 @@ struct VerifyProbe: Sendable {
             configuration.acceptsCompression || configuration.headers.value(for: "Accept-Encoding") != nil
         recording.endedByServer = events.endedByServer
         if recording.head == nil { recording.head = events.failure?.response }
+        // No head: how long it waited for one.
+        if recording.head == nil { recording.observed = .now - start }
         return (recording, events.connections.first ?? [])
     }
 
