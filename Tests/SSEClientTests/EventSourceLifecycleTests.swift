@@ -138,6 +138,27 @@ struct EventSourceLifecycleTests {
         }
     }
 
+    @Test(
+        "an open stream holds no finished connect task (each kept its stack memory, about 3 KiB), after reconnects too")
+    func connectTaskLetGo() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(interval: .milliseconds(20)).droppingAfter(events: 3)),
+                configuration: .testing())
+            // Still iterating (breaking out of the loop would close the source, and let go anyway).
+            try await withTimeout("six events, across a reconnect") {
+                var events = source.events.makeAsyncIterator()
+                for _ in 0..<6 { _ = try await events.next() }
+                #expect(server.requests.count >= 2)
+                try await waitUntil("the connect task to be let go", timeout: .seconds(10)) {
+                    !source.storage.holdsConnectTask
+                }
+                #expect(!source.storage.isClosed)
+            }
+            source.close()
+        }
+    }
+
     @Test("no curl handles, threads or sockets outlive the sources")
     func noLeaks() async throws {
         let driver = CurlDriver(linger: .milliseconds(50))
