@@ -109,6 +109,13 @@ enum ResumeChecks {
             return VerifyCheck(
                 id, .fail, story + "; the first event after it was \(quotedID) again (repeated)", hint: hint)
         }
+        if let first = after.first, let start = before.first, first.id == start.id, first.id != lastID {
+            return VerifyCheck(
+                id, .fail,
+                story + "; the server started again from the beginning (\(StreamChecks.quoted(first.id))): it ignored "
+                    + "Last-Event-ID, and \(repeated.count) event\(repeated.count == 1 ? "" : "s") arrived again",
+                hint: hint)
+        }
         if !repeated.isEmpty {
             return VerifyCheck(
                 id, .fail,

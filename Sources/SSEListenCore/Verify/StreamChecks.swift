@@ -116,21 +116,22 @@ enum StreamChecks {
             guard let next = blocks[(index + 1)...].first(where: { $0.isEvent || $0.id != nil }), next.isEvent else {
                 continue
             }
-            let named: Bool
+            let namesNext: Bool
             switch next.id {
-            case nil: named = true
+            case nil: namesNext = true
             case let nextID?:
-                named = nextID == id || (Int(id).flatMap { number in Int(nextID).map { $0 <= number } } ?? false)
+                namesNext = nextID == id || (Int(id).flatMap { number in Int(nextID).map { $0 <= number } } ?? false)
             }
-            guard named else { continue }
-            let gap = next.at - block.at
-            let which =
+            guard namesNext else { continue }
+            let gap = (next.at - block.at).secondsDescription
+            let named =
                 next.id == nil
-                ? "the event after it, which has no id of its own" : "the event with id \(quoted(next.id!))"
+                ? "the event it names (the next one, which has no id of its own) came"
+                : "the event with id \(quoted(next.id!)) came"
             return VerifyCheck(
                 "stream.ids", .fail,
-                "a block without data set the cursor to \(quoted(id)) before \(which) arrived (\(gap.secondsDescription) "
-                    + "later): a client that reconnects in between sends Last-Event-ID: \(id) and never gets that event",
+                "a block without data set the cursor to \(quoted(id)), and \(named) \(gap) later: a client that "
+                    + "reconnects in between sends Last-Event-ID: \(id) and never gets that event",
                 hint: "put an id only on the event it names, and never on comments, heartbeats or other blocks without "
                     + "data")
         }
