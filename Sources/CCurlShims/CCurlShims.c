@@ -77,6 +77,22 @@ const char *sse_curl_version_string(void) {
     return curl_version_info(CURLVERSION_NOW)->version;
 }
 
+int sse_curl_has_http2(void) {
+    return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;
+}
+
+int sse_curl_has_http3(void) {
+#ifdef CURL_VERSION_HTTP3
+    return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP3) != 0;
+#else
+    return 0;
+#endif
+}
+
+int sse_curl_has_unix_sockets(void) {
+    return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_UNIX_SOCKETS) != 0;
+}
+
 CURLMcode sse_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *value) {
     return curl_multi_setopt(handle, option, value);
 }

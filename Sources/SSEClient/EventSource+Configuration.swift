@@ -79,6 +79,10 @@ extension EventSource {
         /// Certificate verification and client certificates. Default: verify against the system's CAs.
         public var tls: TLS
 
+        /// The HTTP version, proxy, Unix socket and name overrides. Default: ``Transport``'s
+        /// defaults: HTTP/2 where the server offers it on `https`, the environment's proxy.
+        public var transport: Transport
+
         /// Whether to ask for a compressed body (`Accept-Encoding` with every encoding libcurl
         /// can decode: gzip, deflate, brotli, zstd as built). Default: `false`.
         public var acceptsCompression: Bool
@@ -121,6 +125,7 @@ extension EventSource {
             idleTimeout: Duration? = .seconds(300),
             connectTimeout: Duration = .seconds(30),
             tls: TLS = TLS(),
+            transport: Transport = Transport(),
             acceptsCompression: Bool = false,
             maximumRedirects: Int = 10,
             maximumEventSize: Int = 16 * 1024 * 1024,
@@ -141,6 +146,7 @@ extension EventSource {
             self.idleTimeout = idleTimeout
             self.connectTimeout = connectTimeout
             self.tls = tls
+            self.transport = transport
             self.acceptsCompression = acceptsCompression
             self.maximumRedirects = maximumRedirects
             self.maximumEventSize = maximumEventSize
@@ -151,6 +157,15 @@ extension EventSource {
 
         /// The defaults.
         public static let `default` = Configuration()
+
+        /// What this configuration asks for that the system libcurl lacks, if anything.
+        var unsupportedFeature: String? {
+            if !Transport.isSupported(transport.httpVersion) {
+                return transport.httpVersion == .http3 ? "HTTP/3" : "HTTP/2"
+            }
+            if transport.unixSocketPath != nil, !CurlFeatures.supportsUnixSockets { return "Unix domain sockets" }
+            return nil
+        }
 
         /// Whether the request may be sent again on reconnect.
         var mayRepeatRequest: Bool {

@@ -179,6 +179,9 @@ extension EventSource {
         }
     }
 
+    /// The version of the system libcurl in use, such as `7.88.1`.
+    public static var libcurlVersion: String { CurlGlobal.version }
+
     /// The default `User-Agent`: `swift-sse/<version> libcurl/<version>`.
     public static var defaultUserAgent: String {
         "swift-sse/\(SwiftSSEVersion.current) libcurl/\(CurlGlobal.version)"
@@ -217,7 +220,8 @@ extension TransferRequest {
             maximumRedirects: configuration.maximumRedirects,
             userAgent: configuration.userAgent,
             idleTimeout: configuration.idleTimeout,
-            recordsSentRequest: configuration.recordsSentRequests
+            recordsSentRequest: configuration.recordsSentRequests,
+            transport: configuration.transport
         )
     }
 }

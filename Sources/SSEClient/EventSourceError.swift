@@ -12,7 +12,7 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         private enum Kind: String, Sendable, Hashable {
             case unexpectedStatus, wrongContentType, transport, tlsVerification, tlsHostNameMismatch, redirect
             case idleTimeout, responseTimeout, eventTooLarge, invalidRequest, gaveUp, alreadyIterated
-            case truncated, serverError, undecodableEvent
+            case truncated, serverError, undecodableEvent, unsupported
         }
 
         private let kind: Kind
@@ -69,6 +69,11 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         /// An event's data could not be decoded (``EventSource/DecodedEvents``): the
         /// ``EventSourceError/event``, and the decoder's explanation in ``EventSourceError/message``.
         public static let undecodableEvent = Code(.undecodableEvent)
+
+        /// The configuration asks for what the system libcurl was built without (HTTP/3, HTTP/2,
+        /// Unix domain sockets), named in ``EventSourceError/message``. Raised by the first
+        /// attempt, before anything is sent; never retried.
+        public static let unsupported = Code(.unsupported)
 
         /// The kind's name, such as `unexpectedStatus`.
         public var description: String { kind.rawValue }
@@ -177,6 +182,11 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
     /// The request to `url` could not be made, as `message` says.
     public static func invalidRequest(_ message: String, url: String) -> Self {
         Self(.invalidRequest, .message(message), url: url)
+    }
+
+    /// The configuration asks for `feature`, which the system libcurl was built without.
+    public static func unsupported(_ feature: String, url: String) -> Self {
+        Self(.unsupported, .message(feature), url: url)
     }
 
     /// Reconnecting to `url` was given up after `attempts` failed attempts, the last of them
@@ -334,6 +344,9 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
             text = "an event from \(url) is larger than the maximum event size of \(limit) bytes\(notRetrying)"
         case (.invalidRequest, .message(let message)):
             text = "request to \(url) could not be made: \(message)"
+        case (.unsupported, .message(let feature)):
+            text =
+                "request to \(url) needs \(feature), which this libcurl (\(CurlGlobal.version)) was built without\(notRetrying)"
         case (.gaveUp, .gaveUp(let attempts, let last)):
             text =
                 "gave up on \(url) after \(attempts) failed attempt\(attempts == 1 ? "" : "s"); last failure: "

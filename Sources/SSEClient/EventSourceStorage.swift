@@ -282,6 +282,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
                     throw EventSourceError.invalidRequest("the request hook failed: \(error)", url: url)
                 }
             }
+            if let feature = configuration.unsupportedFeature { throw EventSourceError.unsupported(feature, url: url) }
             do {
                 transfer = try CurlTransfer(request: TransferRequest(request, configuration), delegate: self)
             } catch {

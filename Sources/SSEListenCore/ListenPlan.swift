@@ -1,3 +1,4 @@
+import ArgumentParser
 import SSEClient
 
 #if canImport(FoundationEssentials)
@@ -65,7 +66,8 @@ public struct ListenPlan: Sendable {
         environment: TerminalEnvironment,
         readStandardInput: (() throws -> [UInt8])? = nil
     ) throws(ListenError) -> ListenPlan {
-        var configuration = try requestConfiguration(command.request, readStandardInput: readStandardInput)
+        var configuration = try requestConfiguration(
+            command.request, transport: command.transport, readStandardInput: readStandardInput)
 
         // Resuming.
         var stateFile: StateFile?
@@ -137,14 +139,22 @@ public struct ListenPlan: Sendable {
     }
 
     /// The library settings for the request options (`-H`, `-X`, `-d`, `-u`, `-k`, `--cacert`,
-    /// `--compressed`), shared by listening and `verify`: files read, defaults chosen.
+    /// `--compressed`) and the transport options, shared by listening and `verify`: files read,
+    /// defaults chosen.
     ///
-    /// - Throws: ``ListenError`` when a header is malformed or a file cannot be read.
+    /// - Throws: ``ListenError`` when a header or a transport option is malformed or a file
+    ///   cannot be read.
     public static func requestConfiguration(
         _ request: RequestOptions,
+        transport: TransportOptions = TransportOptions(),
         readStandardInput: (() throws -> [UInt8])? = nil
     ) throws(ListenError) -> EventSource.Configuration {
         var configuration = EventSource.Configuration()
+        do {
+            configuration.transport = try transport.transport()
+        } catch {
+            throw .usage((error as? ValidationError)?.message ?? "\(error)")
+        }
 
         // Request.
         var headers: [HTTPHeader] = []

@@ -65,6 +65,11 @@ public struct SSEListen: ParsableCommand {
     @OptionGroup(title: "Request")
     public var request: RequestOptions
 
+    /// `--http1.1`, `--http2`, `--http2-prior-knowledge`, `--http3`, `-x`, `--noproxy`, `-U`,
+    /// `--unix-socket`, `--resolve`, `--connect-to`, `-4`, `-6`.
+    @OptionGroup(title: "Transport")
+    public var transport: TransportOptions
+
     /// `--format`, `--field`, `--join`, `--event`, `--quiet`, `--verbose`, `--color`.
     @OptionGroup(title: "Output")
     public var output: OutputOptions

@@ -42,6 +42,12 @@ extern const size_t sse_curl_writefunc_pause;
 /// The version libcurl reports at run time, e.g. "7.88.1".
 const char *sse_curl_version_string(void);
 
+/// Whether the libcurl in use was built with HTTP/2 (nghttp2), HTTP/3, and Unix domain sockets:
+/// its run-time feature bits, 1 or 0.
+int sse_curl_has_http2(void);
+int sse_curl_has_http3(void);
+int sse_curl_has_unix_sockets(void);
+
 /// libcurl's socket interface: where the multi handle reports the sockets and the timeout it
 /// wants watched.
 CURLMcode sse_curl_multi_setopt_pointer(CURLM *handle, CURLMoption option, void *_Nullable value);

@@ -16,3 +16,16 @@ enum CurlGlobal {
         String(cString: sse_curl_version_string())
     }
 }
+
+/// What the system libcurl was built with, from its run-time feature bits.
+enum CurlFeatures {
+    static func supports(_ version: EventSource.Transport.HTTPVersion) -> Bool {
+        switch version {
+        case .automatic, .http1_1: true
+        case .http2, .http2PriorKnowledge: sse_curl_has_http2() != 0
+        case .http3: sse_curl_has_http3() != 0
+        }
+    }
+
+    static var supportsUnixSockets: Bool { sse_curl_has_unix_sockets() != 0 }
+}

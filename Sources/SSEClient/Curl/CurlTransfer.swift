@@ -15,6 +15,8 @@ struct TransferRequest: Sendable {
     var idleTimeout: Duration?
     /// Whether to keep the request head as sent (a libcurl debug callback).
     var recordsSentRequest = false
+    /// The HTTP version, proxy, socket and name overrides.
+    var transport = EventSource.Transport()
 }
 
 /// How a transfer ended, as seen from libcurl: plain values, interpreted by the source.
@@ -94,6 +96,9 @@ enum BodyDisposition {
 final class CurlTransfer: @unchecked Sendable {
     private(set) var handle: UnsafeMutableRawPointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The `CURLOPT_RESOLVE` and `CURLOPT_CONNECT_TO` lists, which must outlive the transfer.
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
+    private var connectToList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     let delegate: any CurlTransferDelegate
     let requestURL: String
@@ -159,10 +164,10 @@ final class CurlTransfer: @unchecked Sendable {
             curl_easy_cleanup(handle)
             self.handle = nil
         }
-        if let headerList {
-            curl_slist_free_all(headerList)
-            self.headerList = nil
+        for list in [headerList, resolveList, connectToList] {
+            if let list { curl_slist_free_all(list) }
         }
+        (headerList, resolveList, connectToList) = (nil, nil, nil)
     }
 
     /// libcurl's message for a failed transfer: the error buffer when it says more than the code.
@@ -206,6 +211,8 @@ final class CurlTransfer: @unchecked Sendable {
             // The empty string asks for every encoding this libcurl was built to decode.
             try check(sse_curl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""), "compression")
         }
+
+        try configureTransport(handle, request.transport, check: check)
 
         if !request.tls.verifiesPeer {
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS")
@@ -264,6 +271,81 @@ final class CurlTransfer: @unchecked Sendable {
             try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_DEBUGDATA, context), "callback")
             try check(sse_curl_easy_setopt_debug_callback(handle, curlDebugCallback), "callback")
         }
+    }
+
+    private func configureTransport(
+        _ handle: UnsafeMutableRawPointer,
+        _ transport: EventSource.Transport,
+        check: (CURLcode, String) throws(TransferFailure) -> Void
+    ) throws(TransferFailure) {
+        let version: Int? =
+            switch transport.httpVersion {
+            case .automatic: nil
+            case .http1_1: Int(CURL_HTTP_VERSION_1_1)
+            case .http2: Int(CURL_HTTP_VERSION_2_0)
+            case .http2PriorKnowledge: Int(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
+            case .http3: Int(CURL_HTTP_VERSION_3)
+            }
+        if let version {
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version), "HTTP version")
+        }
+        switch transport.addressFamily {
+        case .any: break
+        case .ipv4: try check(sse_curl_easy_setopt_long(handle, CURLOPT_IPRESOLVE, Int(CURL_IPRESOLVE_V4)), "IPv4")
+        case .ipv6: try check(sse_curl_easy_setopt_long(handle, CURLOPT_IPRESOLVE, Int(CURL_IPRESOLVE_V6)), "IPv6")
+        }
+        let proxy = transport.proxy
+        switch proxy.kind {
+        case .environment:
+            break
+        case .none:
+            // An empty proxy turns off the one the environment names.
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_PROXY, ""), "proxy")
+        case .url(let url):
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_PROXY, url), "proxy")
+        }
+        if proxy.kind != .none {
+            // For the proxy alone: libcurl sends them in the CONNECT or the SOCKS handshake.
+            if let credentials = proxy.credentials {
+                try check(sse_curl_easy_setopt_string(handle, CURLOPT_PROXYUSERNAME, credentials.user), "proxy user")
+                try check(
+                    sse_curl_easy_setopt_string(handle, CURLOPT_PROXYPASSWORD, credentials.password), "proxy user")
+            }
+            if !proxy.bypass.isEmpty {
+                let list = proxy.bypass.joined(separator: ",")
+                try check(sse_curl_easy_setopt_string(handle, CURLOPT_NOPROXY, list), "no-proxy list")
+            }
+        }
+        // The proxy's answer to CONNECT is not the server's head.
+        try check(sse_curl_easy_setopt_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1), "proxy")
+        if let path = transport.unixSocketPath {
+            try check(sse_curl_easy_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, path), "Unix socket")
+        }
+        if !transport.resolve.isEmpty {
+            resolveList = try Self.list(
+                transport.resolve.map { "\($0.host):\($0.port):\($0.addresses.joined(separator: ","))" })
+            try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_RESOLVE, resolveList), "resolve")
+        }
+        if !transport.connectTo.isEmpty {
+            connectToList = try Self.list(
+                transport.connectTo.map { entry in
+                    func port(_ port: Int?) -> String { port.map(String.init) ?? "" }
+                    return "\(entry.host):\(port(entry.port)):\(entry.toHost):\(port(entry.toPort))"
+                })
+            try check(sse_curl_easy_setopt_pointer(handle, CURLOPT_CONNECT_TO, connectToList), "connect-to")
+        }
+    }
+
+    private static func list(_ lines: [String]) throws(TransferFailure) -> UnsafeMutablePointer<curl_slist> {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in lines {
+            guard let appended = curl_slist_append(list, line) else {
+                if let list { curl_slist_free_all(list) }
+                throw TransferFailure(kind: .invalidRequest, message: "out of memory for a libcurl list")
+            }
+            list = appended
+        }
+        return list!
     }
 
     // MARK: Callbacks (I/O thread)

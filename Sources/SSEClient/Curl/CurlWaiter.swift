@@ -47,6 +47,12 @@ final class CurlWaiter: @unchecked Sendable {
             _ = sse_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, context)
             _ = sse_curl_multi_setopt_timer_callback(multi, curlTimerCallback)
             _ = sse_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, context)
+            // No HTTP/2 multiplexing (libcurl's default since 7.62): every source gets a
+            // connection of its own, so one source paused for a slow consumer cannot stall
+            // others through a shared connection's flow-control window, a case with a history of
+            // libcurl bugs (curl issues 10988, 16280, 16955) that is not yet proven on this
+            // libcurl.
+            _ = sse_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_NOTHING))
         #endif
     }
 

@@ -55,6 +55,10 @@ public struct SSEVerify: ParsableCommand {
     @OptionGroup(title: "Request")
     public var request: RequestOptions
 
+    /// The transport options, as for listening.
+    @OptionGroup(title: "Transport")
+    public var transport: TransportOptions
+
     /// How long to observe.
     @Option(
         parsing: .unconditional,

@@ -35,7 +35,8 @@ public struct VerifyPlan: Sendable {
         environment: TerminalEnvironment,
         readStandardInput: (() throws -> [UInt8])? = nil
     ) throws(ListenError) -> VerifyPlan {
-        let configuration = try ListenPlan.requestConfiguration(command.request, readStandardInput: readStandardInput)
+        let configuration = try ListenPlan.requestConfiguration(
+            command.request, transport: command.transport, readStandardInput: readStandardInput)
         return VerifyPlan(
             url: command.url,
             configuration: configuration,

@@ -23,8 +23,11 @@ import SSEParser
 /// - any other path: the ``Scenario`` its query describes, or the one ``route(_:_:)`` registered;
 ///   `/echo` implies ``Scenario/Content/echo``. A bad query gets `400 Bad Request` saying why.
 public final class TestServer: Sendable {
-    /// The address the server listens on, such as `127.0.0.1`.
+    /// The address the server listens on, such as `127.0.0.1`; `localhost` on a Unix socket.
     public let host: String
+
+    /// The Unix domain socket the server listens on instead of TCP, if it does.
+    public let unixSocketPath: String?
 
     /// The port the server listens on; the real one when it was started with port 0.
     public let port: Int
@@ -42,6 +45,7 @@ public final class TestServer: Sendable {
 
     private init(
         host: String,
+        unixSocketPath: String?,
         port: Int,
         configuration: Configuration,
         group: MultiThreadedEventLoopGroup,
@@ -51,6 +55,7 @@ public final class TestServer: Sendable {
         publisher: RepeatedTask?
     ) {
         self.host = host
+        self.unixSocketPath = unixSocketPath
         self.port = port
         self.configuration = configuration
         self.group = group
@@ -74,6 +79,36 @@ public final class TestServer: Sendable {
         configuration: Configuration = Configuration(),
         onRequest: (@Sendable (RecordedRequest) -> Void)? = nil
     ) async throws -> TestServer {
+        try await start(.tcp(host: host, port: port), configuration: configuration, onRequest: onRequest)
+    }
+
+    /// Starts a server listening on the Unix domain socket at `path` (a file left there by an
+    /// earlier run is replaced); its URLs are `http://localhost/…`, for a client that connects
+    /// through the socket.
+    ///
+    /// - Parameters:
+    ///   - path: Where to create the socket.
+    ///   - configuration: The server-wide settings; the defaults of ``Configuration`` by default.
+    ///   - onRequest: Called with each request as it is read, on the server's event loop.
+    public static func start(
+        unixSocketPath path: String,
+        configuration: Configuration = Configuration(),
+        onRequest: (@Sendable (RecordedRequest) -> Void)? = nil
+    ) async throws -> TestServer {
+        try await start(.unixSocket(path), configuration: configuration, onRequest: onRequest)
+    }
+
+    /// Where a server listens.
+    private enum Binding {
+        case tcp(host: String, port: Int)
+        case unixSocket(String)
+    }
+
+    private static func start(
+        _ binding: Binding,
+        configuration: Configuration,
+        onRequest: (@Sendable (RecordedRequest) -> Void)?
+    ) async throws -> TestServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         do {
@@ -90,26 +125,34 @@ public final class TestServer: Sendable {
                 hub: hub,
                 onRequest: onRequest
             )
-            let listener = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        // One thread: every connection shares the hub's event loop.
-                        precondition(channel.eventLoop === eventLoop)
-                        let number = context.accept(channel)
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+            @Sendable func accept(_ channel: any Channel) -> EventLoopFuture<AcceptedConnection> {
+                channel.eventLoop.makeCompletedFuture {
+                    // One thread: every connection shares the hub's event loop.
+                    precondition(channel.eventLoop === eventLoop)
+                    let number = context.accept(channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+                    )
+                    return AcceptedConnection(
+                        number: number,
+                        channel: try NIOAsyncChannel(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(inboundType: HTTPServerRequestPart.self, outboundType: Never.self)
                         )
-                        return AcceptedConnection(
-                            number: number,
-                            channel: try NIOAsyncChannel(
-                                wrappingChannelSynchronously: channel,
-                                configuration: .init(inboundType: HTTPServerRequestPart.self, outboundType: Never.self)
-                            )
-                        )
-                    }
+                    )
                 }
+            }
+            let listener: NIOAsyncChannel<AcceptedConnection, Never>
+            switch binding {
+            case .tcp(let host, let port):
+                listener = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .bind(host: host, port: port, childChannelInitializer: accept)
+            case .unixSocket(let path):
+                listener = try await ServerBootstrap(group: group)
+                    .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: accept)
+            }
             let executor = EventLoopTaskExecutor(eventLoop)
             let acceptTask = Task<Void, Never>(executorPreference: executor) {
                 // Closing the listener ends the accept loop; the discarding group then waits for
@@ -132,10 +175,15 @@ public final class TestServer: Sendable {
                     _ = broadcast.publish(data: String(broadcast.newestID + 1), type: nil)
                 }
             }
-            let boundPort = listener.channel.localAddress?.port ?? port
+            let (host, path): (String, String?)
+            switch binding {
+            case .tcp(let tcpHost, _): (host, path) = (tcpHost, nil)
+            case .unixSocket(let socketPath): (host, path) = ("localhost", socketPath)
+            }
             return TestServer(
                 host: host,
-                port: boundPort,
+                unixSocketPath: path,
+                port: listener.channel.localAddress?.port ?? 0,
                 configuration: configuration,
                 group: group,
                 listener: listener.channel,
@@ -145,6 +193,25 @@ public final class TestServer: Sendable {
             )
         } catch {
             try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Starts a server on the Unix domain socket at `path`, runs `body` with it, and shuts it
+    /// down afterwards, also when `body` throws; the socket file is removed.
+    public static func withRunning<Result: Sendable>(
+        unixSocketPath path: String,
+        configuration: Configuration = Configuration(),
+        _ body: (TestServer) async throws -> Result
+    ) async throws -> Result {
+        let server = try await start(unixSocketPath: path, configuration: configuration)
+        defer { unlink(path) }
+        do {
+            let result = try await body(server)
+            try await server.shutdown()
+            return result
+        } catch {
+            try? await server.shutdown()
             throw error
         }
     }
@@ -195,8 +262,10 @@ public final class TestServer: Sendable {
 
     // MARK: URLs and routes
 
-    /// The URL of the server, such as `http://127.0.0.1:49152`, without a trailing slash.
+    /// The URL of the server, such as `http://127.0.0.1:49152` (`http://localhost` on a Unix
+    /// socket), without a trailing slash.
     public var baseURL: String {
+        if unixSocketPath != nil { return "http://localhost" }
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         return "http://\(authority)"
     }

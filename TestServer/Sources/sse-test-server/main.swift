@@ -7,7 +7,7 @@ import SSETestServer
 let usage = """
     USAGE: sse-test-server [--host HOST] [--port PORT] [--tick MS] [--heartbeat MS]
                            [--auth-token TOKEN] [--cors-origin ORIGIN] [--history N]
-                           [--publish MS] [--quiet] [--version]
+                           [--publish MS] [--unix-socket PATH] [--quiet] [--version]
 
     OPTIONS:
       --host HOST           Address to listen on (default: 127.0.0.1).
@@ -18,11 +18,14 @@ let usage = """
       --cors-origin ORIGIN  Send 'Access-Control-Allow-Origin: ORIGIN' and answer preflights.
       --history N           Messages the broadcast hub keeps for replay (default: 100).
       --publish MS          Publish a message to the hub every MS, its data its id (default: none).
+      --unix-socket PATH    Listen on this Unix domain socket instead of TCP (--host and --port
+                            are then ignored); clients use http://localhost/ through it.
       --quiet               Do not log requests on stderr.
       --version             Print the version (the swift-sse release) and exit.
       -h, --help            Show this help.
 
-    On startup it prints one line to stdout: 'listening on http://HOST:PORT'.
+    On startup it prints one line to stdout: 'listening on http://HOST:PORT' (with a Unix
+    socket: 'listening on http://localhost via PATH').
     Endpoints and query parameters: see TestServer/README.md, or GET / on the server.
 
     """
@@ -41,6 +44,7 @@ struct Options {
     var port = 8080
     var configuration = TestServer.Configuration.demo
     var quiet = false
+    var unixSocket: String?
 
     init(arguments: [String]) {
         var arguments = arguments[...]
@@ -65,6 +69,7 @@ struct Options {
             case "--cors-origin": configuration.corsOrigin = value(for: argument)
             case "--history": configuration.historyCapacity = number(for: argument, minimum: 1)
             case "--publish": configuration.publishInterval = .milliseconds(number(for: argument, minimum: 1))
+            case "--unix-socket": unixSocket = value(for: argument)
             case "--quiet": quiet = true
             case "-h", "--help":
                 print(usage, terminator: "")
@@ -83,16 +88,23 @@ let options = Options(arguments: Array(CommandLine.arguments.dropFirst()))
 let quiet = options.quiet
 let server: TestServer
 do {
-    server = try await TestServer.start(host: options.host, port: options.port, configuration: options.configuration) {
-        request in
+    let log: @Sendable (RecordedRequest) -> Void = { request in
         if !quiet { standardError("\(request)") }
     }
+    if let path = options.unixSocket {
+        server = try await TestServer.start(unixSocketPath: path, configuration: options.configuration, onRequest: log)
+    } else {
+        server = try await TestServer.start(
+            host: options.host, port: options.port, configuration: options.configuration, onRequest: log)
+    }
 } catch {
-    standardError("error: cannot listen on \(options.host):\(options.port): \(error)")
+    let place = options.unixSocket ?? "\(options.host):\(options.port)"
+    standardError("error: cannot listen on \(place): \(error)")
     exit(1)
 }
 // One unbuffered write, so a parent process reading stdout sees the port at once.
-FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n".utf8))
+let via = server.unixSocketPath.map { " via \($0)" } ?? ""
+FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\(via)\n".utf8))
 
 // Stop cleanly on SIGINT and SIGTERM: close connections, then exit.
 let (signals, signalContinuation) = AsyncStream<Int32>.makeStream()
@@ -109,3 +121,4 @@ for await _ in signals {
 }
 standardError("shutting down")
 try await server.shutdown()
+if let path = server.unixSocketPath { unlink(path) }

@@ -1,0 +1,163 @@
+import Foundation
+import SSEClient
+import SSEParser
+import SSETestServer
+import SSETestSupport
+import Testing
+
+/// How requests travel, against the real TestServer: a Unix domain socket, name overrides, the IP
+/// version, the HTTP versions this libcurl has and the one it lacks.
+@Suite("Transport", .timeLimit(.minutes(1)))
+struct TransportTests {
+    static func temporarySocketPath() -> String {
+        NSTemporaryDirectory() + "sse-\(UInt32.random(in: 0...UInt32.max)).sock"
+    }
+
+    @Test("a Unix domain socket: the events arrive, the Host header is the URL's; a reconnect resumes through it")
+    func unixSocket() async throws {
+        try await TestServer.withRunning(unixSocketPath: Self.temporarySocketPath()) { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 4).droppingAfter(events: 2)),
+                configuration: .testing { $0.transport.unixSocketPath = server.unixSocketPath })
+            let events = try await collectEvents(source, count: 4)
+            #expect(events.map(\.id) == ["1", "2", "3", "4"])
+            #expect(server.requests.first?.header("Host") == "localhost")
+            #expect(server.requests.dropFirst().first?.header("Last-Event-ID") == "2")
+        }
+    }
+
+    @Test("--resolve: a name no DNS knows reaches the given address; the Host header keeps the name")
+    func resolve() async throws {
+        try await TestServer.withRunning { server in
+            let name = "feed.invalid"
+            let source = EventSource(
+                url: "http://\(name):\(server.port)/events?count=2",
+                configuration: .testing {
+                    $0.transport.resolve = [.init(host: name, port: server.port, addresses: ["127.0.0.1"])]
+                })
+            let sourceEvents = try await collectEvents(source, count: 2)
+            #expect(sourceEvents.map(\.id) == ["1", "2"])
+            #expect(server.requests.first?.header("Host") == "\(name):\(server.port)")
+        }
+    }
+
+    @Test("--connect-to: the request for one host and port is made to another; the URL's Host stays")
+    func connectTo() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: "http://elsewhere.invalid:1/events?count=2",
+                configuration: .testing {
+                    $0.transport.connectTo = [
+                        .init(host: "elsewhere.invalid", port: 1, toHost: "127.0.0.1", toPort: server.port)
+                    ]
+                })
+            let sourceEvents = try await collectEvents(source, count: 2)
+            #expect(sourceEvents.map(\.id) == ["1", "2"])
+            #expect(server.requests.first?.header("Host") == "elsewhere.invalid:1")
+        }
+    }
+
+    @Test("IPv6: a literal [::1] URL; a name with both addresses goes to the IPv6 one with -6, fails with -4")
+    func ipVersions() async throws {
+        try await TestServer.withRunning(host: "::1") { server in
+            #expect(server.baseURL == "http://[::1]:\(server.port)")
+            let literal = EventSource(url: server.url(for: .numbered(count: 1)), configuration: .testing())
+            let literalEvents = try await collectEvents(literal, count: 1)
+            #expect(literalEvents.map(\.id) == ["1"])
+
+            let both = EventSource.Transport.Resolution(
+                host: "both.invalid", port: server.port, addresses: ["127.0.0.1", "[::1]"])
+            let url = "http://both.invalid:\(server.port)/events?count=1"
+            let six = EventSource(
+                url: url,
+                configuration: .testing {
+                    $0.transport.resolve = [both]
+                    $0.transport.addressFamily = .ipv6
+                })
+            let sixEvents = try await collectEvents(six, count: 1)
+            #expect(sixEvents.map(\.id) == ["1"])
+            let four = EventSource(
+                url: url,
+                configuration: .testing {
+                    $0.transport.resolve = [both]
+                    $0.transport.addressFamily = .ipv4
+                    $0.reconnect = .disabled
+                })
+            let error = try await withTimeout("the IPv4-only attempt to fail") { () -> EventSourceError? in
+                do throws(EventSourceError) {
+                    for try await _ in four.events {}
+                } catch {
+                    return error
+                }
+                return nil
+            }
+            #expect(error?.code == .transport, "\(String(describing: error))")
+        }
+    }
+
+    @Test(
+        "HTTP/1.1 forced: the head says HTTP/1.1; HTTP/2 with prior knowledge to an HTTP/1.1-only server opens no stream"
+    )
+    func httpVersions() async throws {
+        try await TestServer.withRunning { server in
+            let plain = EventSource(
+                url: server.url(for: .numbered(count: 1)),
+                configuration: .testing { $0.transport.httpVersion = .http1_1 })
+            var head: ResponseHead?
+            for try await update in plain.updates {
+                if case .state(.open(let opened)) = update { head = opened }
+                if case .event = update { break }
+            }
+            #expect(head?.httpVersion == "HTTP/1.1")
+
+            let h2c = EventSource(
+                url: server.url(for: .numbered(count: 1)),
+                configuration: .testing {
+                    $0.transport.httpVersion = .http2PriorKnowledge
+                    $0.reconnect = .disabled
+                })
+            var opened = false
+            do throws(EventSourceError) {
+                for try await update in h2c.updates {
+                    if case .state(.open) = update { opened = true }
+                }
+            } catch {
+                // The HTTP/1.1 server cannot read the HTTP/2 preface: a transport failure or a 400.
+            }
+            #expect(!opened)
+        }
+    }
+
+    @Test("HTTP/3 where libcurl lacks it: the source fails at once with .unsupported, and sends nothing")
+    func http3() async throws {
+        try await TestServer.withRunning { server in
+            let source = EventSource(
+                url: server.url(for: .numbered(count: 1)),
+                configuration: .testing { $0.transport.httpVersion = .http3 })
+            var failure: EventSourceError?
+            do throws(EventSourceError) {
+                for try await _ in source.events { break }
+            } catch {
+                failure = error
+            }
+            if EventSource.Transport.isSupported(.http3) {
+                #expect(failure?.code != .unsupported)
+            } else {
+                #expect(failure?.code == .unsupported)
+                #expect(failure?.description.contains("HTTP/3") == true)
+                #expect(failure?.description.contains("libcurl") == true)
+                #expect(server.requests.isEmpty)
+            }
+        }
+    }
+
+    @Test("a proxy's credentials and URL never show in descriptions")
+    func proxyDescription() {
+        let proxy = EventSource.Proxy.url(
+            "http://user:secret@127.0.0.1:3128", credentials: .init(user: "u", password: "hunter2"))
+        #expect(proxy.description == "http://127.0.0.1:3128")
+        #expect(!"\(proxy)".contains("secret") && !"\(proxy)".contains("hunter2"))
+        #expect(EventSource.Proxy.none.description == "none")
+        #expect(EventSource.Proxy.environment.description == "environment")
+    }
+}
