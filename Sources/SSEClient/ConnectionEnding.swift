@@ -65,6 +65,8 @@ extension EventSourceError {
         case .tlsHostNameMismatch: self = .tlsHostNameMismatch(failure.message, url: url)
         case .redirect: self = .redirect(failure.message, url: url)
         case .invalidRequest: self = .invalidRequest(failure.message, url: url)
+        // The tunnel's answer counts as the answer: a 407 is fatal, a 503 from the proxy retried.
+        case .proxyRefused(let status): self = .unexpectedStatus(status, url: url)
         }
     }
 }

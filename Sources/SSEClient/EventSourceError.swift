@@ -317,6 +317,9 @@ public struct EventSourceError: Error, Sendable, Hashable, CustomStringConvertib
         let notRetrying = sayingWhatNext ? "; not retrying" : ""
         let text: String
         switch (code, detail) {
+        case (.unexpectedStatus, .status(407)):
+            // Only a proxy says 407: the server was never reached.
+            text = "the proxy answered 407 Proxy Authentication Required for \(url): it wants credentials\(notRetrying)"
         case (.unexpectedStatus, .status(let status)):
             let phrase = ResponseHead.reasonPhrase(for: status)
             text =

@@ -175,6 +175,10 @@ public struct StatusReporter: Sendable {
             default:
                 break
             }
+            if error.status == 407 {
+                let text = error.description + " (give the proxy's credentials with -U USER:PASSWORD)"
+                return [StatusLine(.error, redacting(text, url: error.url))]
+            }
             return [StatusLine(.error, redacting(error.description, url: error.url))]
         case .usageError(let error):
             return [StatusLine(.error, error.message)]

@@ -62,7 +62,8 @@ final class ListenProcess: Sendable {
     private let child: ChildProcess
 
     /// Starts `sse-listen arguments…` with `environment` added to a copy of this process's
-    /// (minus `NO_COLOR`, unless given), writing `stdin` to its standard input and closing it.
+    /// (minus `NO_COLOR` and the proxy variables, unless given), writing `stdin` to its standard
+    /// input and closing it.
     init(
         _ arguments: [String],
         environment: [String: String] = [:],
@@ -74,6 +75,10 @@ final class ListenProcess: Sendable {
         }
         var variables = ProcessInfo.processInfo.environment
         variables["NO_COLOR"] = nil
+        // A proxy the machine's environment names must not catch the tests' loopback requests.
+        for name in ["http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+            variables[name] = nil
+        }
         variables.merge(environment) { $1 }
         if let script {
             // `bash -c SCRIPT bash BINARY ARGUMENTS…`: the script runs the binary as "$@".

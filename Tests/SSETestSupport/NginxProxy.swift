@@ -82,26 +82,26 @@ public enum NginxProxy {
 
             """
     }
+}
 
-    /// Whether a connection to `port` succeeds within 10 seconds, while `process` runs.
-    private static func acceptsConnections(port: Int, while process: ChildProcess) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, process.isRunning {
-            if connects(port: port) { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+/// Whether a connection to loopback `port` succeeds within 10 seconds, while `process` runs.
+func acceptsConnections(port: Int, while process: ChildProcess) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline, process.isRunning {
+        if connects(port: port) { return true }
+        try await Task.sleep(for: .milliseconds(20))
     }
+    return false
+}
 
-    private static func connects(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
+private func connects(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = loopback(port: port)
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
         }
     }
 }

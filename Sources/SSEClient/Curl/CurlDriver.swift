@@ -254,6 +254,8 @@ final class CurlDriver: Sendable {
         switch code {
         case CURLE_OK:
             return .finished
+        case _ where !(200..<300).contains(transfer.connectStatus) && transfer.connectStatus != 0:
+            kind = .proxyRefused(status: transfer.connectStatus)
         case CURLE_PEER_FAILED_VERIFICATION where message.contains("subject name") || message.contains("host name"):
             kind = .tlsHostNameMismatch
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:

@@ -46,6 +46,8 @@ struct TransferFailure: Error, Sendable, Hashable {
         case redirect
         /// libcurl cannot use the request (a malformed URL, an unsupported scheme).
         case invalidRequest
+        /// The proxy refused the `CONNECT` tunnel with this status (407: it wants credentials).
+        case proxyRefused(status: Int)
     }
 
     var kind: Kind
@@ -174,6 +176,14 @@ final class CurlTransfer: @unchecked Sendable {
     func errorMessage(for code: CURLcode) -> String {
         let detail = String(cString: errorBuffer)
         return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+    }
+
+    /// The status of the proxy's answer to `CONNECT`, or 0 when there was none.
+    var connectStatus: Int {
+        guard let handle else { return 0 }
+        var status = 0
+        _ = sse_curl_easy_getinfo_long(handle, CURLINFO_HTTP_CONNECTCODE, &status)
+        return status
     }
 
     /// How many redirects were followed.
