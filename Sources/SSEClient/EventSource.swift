@@ -150,4 +150,10 @@ public final class EventSource: Sendable {
     public func reconnect() {
         storage.restart()
     }
+
+    /// ``reconnect()``, closing the connection with a TCP reset (`SO_LINGER` 0) instead of a
+    /// FIN when `reset`: how `sse-listen load --reset` churns a server.
+    package func reconnect(resettingConnection reset: Bool) {
+        storage.restart(resettingConnection: reset)
+    }
 }

@@ -165,13 +165,13 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         action.wake?.resume()
     }
 
-    func restart() {
+    func restart(resettingConnection reset: Bool = false) {
         let action = core.withLock { core in
             let action = core.machine.restart()
             if case .cancelDelay = action { core.delayTask?.cancel() }
             return action
         }
-        if case .abort(let transfer) = action { driver.abort(transfer) }
+        if case .abort(let transfer) = action { driver.abort(transfer, reset: reset) }
     }
 
     // MARK: Connecting

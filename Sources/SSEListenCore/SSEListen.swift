@@ -19,6 +19,8 @@ public struct SSEListen: ParsableCommand {
             SUBCOMMANDS
               verify  check that an SSE server keeps its promises: headers, heartbeats,
                       buffering, replay after drops (see 'sse-listen verify --help')
+              load    many concurrent streams from one process: delivery latency, loss
+                      accounting, reconnect churn (see 'sse-listen load --help')
 
             EXIT STATUS
               0    ended as asked: --max-events reached, the --until or --until-event

@@ -21,10 +21,11 @@ import Synchronization
 /// case .exit(let status): exit(status)
 /// case .run(let plan): exit(await SSEListenMain.run(plan))
 /// case .verify(let plan): exit(await plan.run())
+/// case .load(let plan): exit(await plan.run())
 /// }
 /// ```
 ///
-/// A first argument `verify` selects that subcommand (a URL always has a scheme, so it cannot
+/// A first argument `verify` or `load` selects that subcommand (a URL always has a scheme, so it cannot
 /// be mistaken for one).
 public enum SSEListenMain {
     /// What to do after parsing the command line.
@@ -33,6 +34,8 @@ public enum SSEListenMain {
         case run(ListenPlan)
         /// Run `sse-listen verify` as planned.
         case verify(VerifyPlan)
+        /// Run `sse-listen load` as planned.
+        case load(LoadPlan)
         /// Exit with this status: 0 after `--help`, 1 after a usage error (the message is written).
         case exit(Int32)
     }
@@ -50,6 +53,9 @@ public enum SSEListenMain {
             .auto, isTerminal: environment.stderrIsTerminal, environment: environment.variables)
         if arguments.first == "verify" {
             return prepareVerify(arguments: Array(arguments.dropFirst()), environment: environment, style: style)
+        }
+        if arguments.first == "load" {
+            return prepareLoad(arguments: Array(arguments.dropFirst()), environment: environment, style: style)
         }
         let command: SSEListen
         do {
@@ -91,6 +97,31 @@ public enum SSEListenMain {
             return .verify(try VerifyPlan.resolve(command, environment: environment))
         } catch {
             usageError(error.message, style: style, help: "sse-listen verify --help")
+            return .exit(1)
+        }
+    }
+
+    /// `sse-listen load`: parsed and resolved as listening is, with its own help and usage.
+    private static func prepareLoad(
+        arguments: [String],
+        environment: TerminalEnvironment,
+        style: TerminalStyle
+    ) -> Preparation {
+        let command: SSELoad
+        do {
+            command = try SSELoad.parse(arguments)
+        } catch {
+            if SSELoad.exitCode(for: error) == .success {
+                writeSynchronously(SSELoad.fullMessage(for: error) + "\n", to: STDOUT_FILENO)
+                return .exit(0)
+            }
+            usageError(SSELoad.message(for: error), style: style, help: "sse-listen load --help")
+            return .exit(1)
+        }
+        do {
+            return .load(try LoadPlan.resolve(command, environment: environment))
+        } catch {
+            usageError(error.message, style: style, help: "sse-listen load --help")
             return .exit(1)
         }
     }

@@ -15,4 +15,6 @@ case .run(let plan):
     exit(await SSEListenMain.run(plan))
 case .verify(let plan):
     exit(await plan.run())
+case .load(let plan):
+    exit(await plan.run())
 }

@@ -24,7 +24,7 @@ final class CurlDriver: Sendable {
 
     private enum Command {
         case add(CurlTransfer)
-        case abort(CurlTransfer)
+        case abort(CurlTransfer, reset: Bool)
         case resume(CurlTransfer)
     }
 
@@ -54,8 +54,8 @@ final class CurlDriver: Sendable {
     }
 
     /// Stops `transfer` now; its delegate receives `.aborted` unless it already completed.
-    func abort(_ transfer: CurlTransfer) {
-        enqueue(.abort(transfer))
+    func abort(_ transfer: CurlTransfer, reset: Bool = false) {
+        enqueue(.abort(transfer, reset: reset))
     }
 
     /// Resumes a transfer paused by its delegate.
@@ -153,8 +153,10 @@ final class CurlDriver: Sendable {
                             kind: .transport, message: "libcurl refused the transfer: \(message)")
                         transfer.delegate.transfer(transfer, didComplete: .failed(failure))
                     }
-                case .abort(let transfer):
+                case .abort(let transfer, let reset):
                     guard let handle = transfer.handle, transfers[UInt(bitPattern: handle)] != nil else { continue }
+                    // Removing an unfinished transfer closes its connection: with a reset, if asked.
+                    if reset { _ = sse_curl_easy_reset_on_close(handle) }
                     finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .aborted)
                 case .resume(let transfer):
                     guard let handle = transfer.handle, transfers[UInt(bitPattern: handle)] != nil, transfer.isPaused
@@ -169,19 +171,30 @@ final class CurlDriver: Sendable {
 
             waiter.perform()
 
-            var queued: Int32 = 0
-            while let message = curl_multi_info_read(multi, &queued) {
-                guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
-                    let transfer = transfers[UInt(bitPattern: handle)]
-                else { continue }
-                let code = message.pointee.data.result
-                finish(
-                    transfer, handle: handle, multi: multi, transfers: &transfers,
-                    completion: completion(of: transfer, code: code))
+            func finishCompleted() {
+                var queued: Int32 = 0
+                while let message = curl_multi_info_read(multi, &queued) {
+                    guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
+                        let transfer = transfers[UInt(bitPattern: handle)]
+                    else { continue }
+                    let code = message.pointee.data.result
+                    finish(
+                        transfer, handle: handle, multi: multi, transfers: &transfers,
+                        completion: completion(of: transfer, code: code))
+                }
             }
+            finishCompleted()
 
             // Idle timeouts, and how long to sleep: until the nearest one, at most a second.
-            let now = Self.now()
+            var now = Self.now()
+            if now >= nextIdleScan, transfers.values.contains(where: { Self.isDue($0, now: now) }) {
+                // This thread can be descheduled between reading the sockets and this check, so a
+                // transfer about to time out may have bytes waiting: read what is ready first,
+                // then judge. Without this, a loaded machine saw drops before the timeout was due.
+                waiter.wait(milliseconds: 0)
+                finishCompleted()
+                now = Self.now()
+            }
             if now >= nextIdleScan {
                 var nearest = now &+ 1_000_000_000
                 for transfer in Array(transfers.values) {
@@ -231,6 +244,14 @@ final class CurlDriver: Sendable {
             }
         }
         waiter.close()
+    }
+
+    /// Whether `transfer` would be ended by one of its deadlines at `now`.
+    private static func isDue(_ transfer: CurlTransfer, now: UInt64) -> Bool {
+        if let deadline = transfer.collectDeadline { return now >= deadline }
+        if !transfer.headDelivered, now &- transfer.startedAt >= transfer.headTimeoutNanoseconds { return true }
+        guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused else { return false }
+        return now &- transfer.lastActivity >= timeout
     }
 
     private func finish(

@@ -1,0 +1,143 @@
+/// The figures of a `load` run, and their two renderings: one JSON object, or a table for people.
+/// Pure: built from the streams' outcomes and the process's own figures.
+struct LoadReport: Sendable {
+    /// p50, p99 and the maximum of a set of durations, in milliseconds.
+    struct Percentiles: Sendable, Hashable {
+        var p50: Double
+        var p99: Double
+        var max: Double
+
+        init?(_ histogram: LogHistogram) {
+            guard histogram.count > 0 else { return nil }
+            // Recorded in microseconds.
+            p50 = Double(histogram.percentile(0.50)) / 1000
+            p99 = Double(histogram.percentile(0.99)) / 1000
+            max = Double(histogram.maximum) / 1000
+        }
+
+        var json: String {
+            "{\"p50\":\(Self.format(p50)),\"p99\":\(Self.format(p99)),\"max\":\(Self.format(max))}"
+        }
+
+        var text: String {
+            "p50 \(Self.format(p50, digits: 1)) ms, p99 \(Self.format(p99, digits: 1)) ms, max \(Self.format(max, digits: 1)) ms"
+        }
+
+        /// `value` with `digits` decimals (3 by default), such as `12.345`.
+        static func format(_ value: Double, digits: Int = 3) -> String {
+            var scale: Int64 = 1
+            for _ in 0..<digits { scale *= 10 }
+            let scaled = Int64((value * Double(scale)).rounded())
+            guard digits > 0 else { return "\(scaled)" }
+            let fraction = String(abs(scaled % scale))
+            let sign = scaled < 0 && scaled / scale == 0 ? "-" : ""
+            return "\(sign)\(scaled / scale).\(String(repeating: "0", count: digits - fraction.count))\(fraction)"
+        }
+    }
+
+    /// What this process used.
+    struct Client: Sendable, Hashable {
+        /// At the deadline, all streams open.
+        var residentBytes: Int
+        /// Before the first stream.
+        var baselineResidentBytes: Int
+        var cpuSeconds: Double
+        var threads: Int
+    }
+
+    var url: String
+    var target: Int
+    var opened: Int
+    var failed: Int
+    var peakOpen: Int
+    var events: Int
+    var elapsed: Duration
+    var reconnects: Int
+    /// `nil` when some stream's ids are not integers.
+    var lost: Int?
+    var duplicated: Int?
+    /// Why ``lost`` is unknown.
+    var unknownLossReason: String?
+    /// Failures of streams that never opened, by status class or error kind.
+    var failures: [String: Int]
+    var connect: Percentiles?
+    var firstEvent: Percentiles?
+    var delivery: Percentiles?
+    var client: Client
+
+    var eventsPerSecond: Double {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return seconds > 0 ? Double(events) / seconds : 0
+    }
+
+    /// Resident memory the streams added, per stream opened.
+    var perStreamBytes: Int? {
+        opened > 0 ? max(0, client.residentBytes - client.baselineResidentBytes) / opened : nil
+    }
+
+    /// 2 when not a single stream opened, else 0.
+    var exitCode: Int32 { opened == 0 ? 2 : 0 }
+
+    var json: String {
+        func optional(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        func percentiles(_ value: Percentiles?) -> String { value?.json ?? "null" }
+        let failureList = failures.keys.sorted().map { "\(JSONText.quoted($0)):\(failures[$0]!)" }
+        let fields = [
+            "\"url\":\(JSONText.quoted(url))",
+            "\"connections\":{\"target\":\(target),\"opened\":\(opened),\"failed\":\(failed),\"peak_open\":\(peakOpen)}",
+            "\"events\":\(events)",
+            "\"events_per_second\":\(Percentiles.format(eventsPerSecond))",
+            "\"duration_s\":\(Percentiles.format(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))",
+            "\"reconnects\":\(reconnects)",
+            "\"lost\":\(optional(lost))",
+            "\"duplicated\":\(optional(duplicated))",
+            "\"failures\":{\(failureList.joined(separator: ","))}",
+            "\"connect_ms\":\(percentiles(connect))",
+            "\"first_event_ms\":\(percentiles(firstEvent))",
+            "\"delivery_ms\":\(percentiles(delivery))",
+            "\"client\":{\"rss_bytes\":\(client.residentBytes),\"rss_bytes_before\":\(client.baselineResidentBytes),"
+                + "\"rss_bytes_per_stream\":\(perStreamBytes.map(String.init) ?? "null"),"
+                + "\"cpu_seconds\":\(Percentiles.format(client.cpuSeconds)),\"threads\":\(client.threads)}",
+        ]
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    func table(style: TerminalStyle, verbose: Bool) -> String {
+        func row(_ name: String, _ value: String) -> String {
+            "  " + name + String(repeating: " ", count: max(1, 16 - name.count)) + value + "\n"
+        }
+        var text = style.paint("load \(url)", .bold) + "\n\n"
+        let failures = failures.keys.sorted().map { "\($0): \(self.failures[$0]!)" }.joined(separator: ", ")
+        text += row(
+            "streams",
+            "\(opened) of \(target) opened, \(failed) failed\(failures.isEmpty ? "" : " (\(failures))"), "
+                + "at most \(peakOpen) open at once")
+        text += row(
+            "events",
+            "\(events) in \(elapsed.secondsDescription), \(Percentiles.format(eventsPerSecond, digits: 1)) per second")
+        text += row("reconnects", "\(reconnects)")
+        if events == 0 {
+            text += row("sequence", "–")
+        } else if let lost, let duplicated {
+            let verdict =
+                lost == 0 && duplicated == 0
+                ? style.paint("none lost or repeated", .green)
+                : style.paint("\(lost) lost, \(duplicated) repeated", .red)
+            text += row("sequence", verdict)
+        } else {
+            let why = verbose ? " (\(unknownLossReason ?? ""))" : " (-v says which)"
+            text += row("sequence", "unknown: the ids are not integers" + why)
+        }
+        text += row("connect", connect?.text ?? "–")
+        text += row("first event", firstEvent?.text ?? "–")
+        text += row("delivery", delivery?.text ?? "unknown (--timestamp-field names the send time)")
+        let mebibytes = Double(client.residentBytes) / 1_048_576
+        let perStream =
+            perStreamBytes.map { ", \(Percentiles.format(Double($0) / 1024, digits: 1)) KiB per stream" } ?? ""
+        text += row(
+            "client",
+            "\(Percentiles.format(mebibytes, digits: 1)) MiB resident\(perStream), "
+                + "\(Percentiles.format(client.cpuSeconds, digits: 2)) s CPU, \(client.threads) threads")
+        return text
+    }
+}
