@@ -30,8 +30,8 @@ struct LoadEndToEndTests {
         "every event the server sent, per stream, and nothing lost or repeated; one request each without Last-Event-ID")
     func exactCounts() async throws {
         try await TestServer.withRunning { server in
-            let url = server.url(for: .numbered(count: 20, interval: .milliseconds(10)))
-            let report = try await Self.load(url, ["--connections", "10", "--duration", "3"])
+            let url = server.url(for: .numbered(count: 20, interval: .milliseconds(2)))
+            let report = try await Self.load(url, ["--connections", "10", "--duration", "5"])
             #expect(report.status == 0, "\(report.stderr)")
             #expect(report.int("events") == 200)
             #expect(report.int("lost") == 0 && report.int("duplicated") == 0)
@@ -97,7 +97,7 @@ struct LoadEndToEndTests {
             let start = ContinuousClock.now
             let report = try await Self.load(
                 server.url(for: .numbered(interval: .milliseconds(50))),
-                ["--connections", "6", "--ramp", "4", "--duration", "3"])
+                ["--connections", "6", "--ramp", "4", "--duration", "5"])
             let elapsed = ContinuousClock.now - start
             #expect(report.connections["opened"] == 6)
             // Stream i is due 250 ms × i after the run starts, which is after `start`: never
@@ -109,8 +109,22 @@ struct LoadEndToEndTests {
             }
             #expect((times.last ?? .zero) < .seconds(10))
             let duration = try #require(report.object["duration_s"] as? Double)
-            #expect(duration >= 3 && duration < 5)
+            #expect(duration >= 5 && duration < 8)
             #expect(elapsed < .seconds(30))
+        }
+    }
+
+    @Test("--timestamp-field with the TestServer's stamped events: the delivery latency, from each event's send time")
+    func deliveryLatency() async throws {
+        try await TestServer.withRunning { server in
+            let url = server.url(for: .numbered(interval: .milliseconds(20)).stamped())
+            #expect(url.contains("stamp=1"))
+            let report = try await Self.load(
+                url, ["--connections", "4", "--duration", "2", "--timestamp-field", "sent_us"])
+            let delivery = try #require(report.object["delivery_ms"] as? [String: Double])
+            let (p50, maximum) = (try #require(delivery["p50"]), try #require(delivery["max"]))
+            // Loopback in one machine: at least 0, and not the age of the epoch.
+            #expect(p50 >= 0 && p50 <= maximum && maximum < 10_000, "\(delivery)")
         }
     }
 

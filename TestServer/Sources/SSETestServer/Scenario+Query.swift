@@ -47,6 +47,7 @@ extension Scenario {
         add("token", bearerToken)
         add("newline", lineEnding == .lf ? nil : lineEnding.rawValue)
         add("unicode", unicodePayload ? "1" : nil)
+        add("stamp", stampsEvents ? "1" : nil)
         add("key", key)
         add("live", isLive ? "1" : nil)
         add("replay", replay == .resume ? nil : replay.rawValue)
@@ -126,6 +127,7 @@ extension Scenario {
         case "token": bearerToken = value
         case "newline": lineEnding = try Self.choice(name, value)
         case "unicode": unicodePayload = try Self.flag(name, value)
+        case "stamp": stampsEvents = try Self.flag(name, value)
         case "key": key = value
         case "live": isLive = try Self.flag(name, value)
         case "replay": replay = try Self.choice(name, value)

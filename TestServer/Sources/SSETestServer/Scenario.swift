@@ -1,5 +1,9 @@
 import SSEParser
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a ``TestServer`` does with one request: the stream it sends, the faults it injects, and how it ends.
 ///
 /// Every property maps to one query parameter (see ``queryItems`` and `TestServer/README.md`), so the same
@@ -197,6 +201,11 @@ public struct Scenario: Sendable, Hashable {
     /// fall inside a character (query `unicode=1`). `false` by default.
     public var unicodePayload: Bool
 
+    /// Whether each numbered event's data is `{"n":N,"sent_us":T}`, T the wall-clock time it was
+    /// written in microseconds since the epoch, for a load tester's delivery latency
+    /// (`sse-listen load --timestamp-field sent_us`; query `stamp=1`). `false` by default.
+    public var stampsEvents: Bool
+
     /// The name of the counters this request shares with others (``statusTimes``, ``history``); `nil`
     /// (the default) uses the request target (path and query, without a `starting_after` parameter),
     /// so reconnects to the same URL, and resumptions of a Responses stream, share them.
@@ -309,6 +318,7 @@ public struct Scenario: Sendable, Hashable {
         self.bearerToken = nil
         self.lineEnding = .lf
         self.unicodePayload = false
+        self.stampsEvents = false
         self.key = nil
         self.modelStream = ModelStream()
         self.isLive = false
@@ -546,12 +556,23 @@ extension Scenario {
         return number + String(repeating: ".", count: payloadSize - number.utf8.count) + suffix
     }
 
-    /// Numbered event `n` as this scenario sends it.
+    /// Numbered event `n` as this scenario sends it (stamped now, with ``stampsEvents``).
     public func numberedEvent(_ n: Int) -> ServerSentEvent {
-        ServerSentEvent(
-            id: String(n),
-            type: eventType ?? ServerSentEvent.defaultType,
-            data: Self.numberedData(n, payloadSize: payloadSize, unicode: unicodePayload)
-        )
+        let data: String
+        if stampsEvents {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            data = "{\"n\":\(n),\"sent_us\":\(Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)}"
+        } else {
+            data = Self.numberedData(n, payloadSize: payloadSize, unicode: unicodePayload)
+        }
+        return ServerSentEvent(id: String(n), type: eventType ?? ServerSentEvent.defaultType, data: data)
+    }
+
+    /// The numbered events carry the time they were written (see ``stampsEvents``).
+    public func stamped(_ enabled: Bool = true) -> Scenario {
+        var copy = self
+        copy.stampsEvents = enabled
+        return copy
     }
 }
