@@ -42,7 +42,8 @@ struct LoadRunner: Sendable {
                 var previousEvents = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
-                    if Task.isCancelled { break }
+                    // Once the deadline closed the streams, the counts say nothing of the server.
+                    if Task.isCancelled || shared.isClosed { break }
                     let figures = shared.figures
                     progress(figures.line(target: connections, eventsPerSecond: figures.events - previousEvents), false)
                     previousEvents = figures.events
@@ -209,6 +210,9 @@ struct LoadRunner: Sendable {
         private let state = Mutex(State())
 
         var figures: Figures { state.withLock { $0.figures } }
+
+        /// Whether the deadline has closed the streams.
+        var isClosed: Bool { state.withLock { $0.closed } }
 
         /// Keeps `source` for the deadline; `false` when the run is already over.
         func register(_ source: EventSource) -> Bool {

@@ -147,6 +147,9 @@ public final class TestServer: Sendable {
             case .tcp(let host, let port):
                 listener = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    // Room for a load test's connections arriving at once (NIO's default is 256;
+                    // a full queue drops SYNs, and clients retry them only after a second).
+                    .serverChannelOption(.backlog, value: 4096)
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .bind(host: host, port: port, childChannelInitializer: accept)
             case .unixSocket(let path):
