@@ -26,6 +26,8 @@ public struct BenchPaths: Sendable {
 
     /// `Benchmarks/Servers`, the C servers of these benchmarks.
     public static var servers: String { benchmarks + "/Servers" }
+    /// `Benchmarks/Clients`: the C clients that give floors (`epoll_floor.c`).
+    public static var clients: String { benchmarks + "/Clients" }
 
     /// `shared/bench/gen_corpus.py`.
     public var generator: String { sharedBench + "/gen_corpus.py" }

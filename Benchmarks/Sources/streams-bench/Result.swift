@@ -8,6 +8,8 @@ struct Result {
     var snapshots: [Snapshot] = []
     var window = Window(start: 0)
     var serverCPUSeconds = 0.0
+    /// The C floor (`epoll_floor.c`) on the same server, afterwards.
+    var floor: Floor?
     /// Delivery latencies in milliseconds of the events received within the window.
     var latencies = Distribution([])
     /// The fewest events one stream received within the window.
@@ -81,6 +83,16 @@ struct Result {
         ])
         figures.add(["client CPU per 1,000 events", fixed(cpuPerThousand * 1000, 1) + " ms"])
         figures.add(["client CPU, share of one core", fixed(window.cpuSeconds / window.seconds * 100, 1) + " %"])
+        if let floor {
+            figures.add([
+                "C floor CPU per 1,000 events (epoll_wait + read, \(grouped(streams)) connections, same server)",
+                fixed(floor.cpuPerThousandEvents, 1) + " ms",
+            ])
+            figures.add([
+                "client CPU per event ÷ the C floor's",
+                fixed(cpuPerThousand * 1000 / floor.cpuPerThousandEvents, 2) + "×",
+            ])
+        }
         figures.add(["server (ticker.c) CPU, whole run", fixed(serverCPUSeconds, 2) + " s"])
         figures.add(["delivery latency p50", fixed(latencies.median, 3) + " ms"])
         figures.add(["delivery latency p90", fixed(latencies.percentile(90), 3) + " ms"])

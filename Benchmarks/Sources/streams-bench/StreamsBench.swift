@@ -25,8 +25,8 @@ enum StreamsBench {
         let ticker = try CompiledProgram(source: BenchPaths.servers + "/ticker.c")
         defer { ticker.remove() }
         let server = try LocalServer.ticker(ticker)
-        let url = server.url(
-            "/?interval_us=\(options.intervalMilliseconds * 1000)&pad=\(options.padding)&phase=spread")
+        let pathAndQuery = "/?interval_us=\(options.intervalMilliseconds * 1000)&pad=\(options.padding)&phase=spread"
+        let url = server.url(pathAndQuery)
         var result = Result(options: options, loadAtStart: loadAverage())
 
         // The cooperative pool's threads start on first use: start them before the baseline.
@@ -80,10 +80,36 @@ enum StreamsBench {
             for try await part in group { all.append(part) }
             return all
         }
+        result.floor = try measureFloor(options, port: server.port, pathAndQuery: pathAndQuery)
         result.serverCPUSeconds = server.stop()
         result.loadAtEnd = loadAverage()
         result.record(perStream)
         return result
+    }
+
+    /// The C floor on the same server: as many raw connections, `epoll_wait` + `read` and
+    /// nothing else, measured for as long as the EventSources were (after a warm-up).
+    static func measureFloor(_ options: Options, port: Int, pathAndQuery: String) throws -> Floor {
+        let program = try CompiledProgram(source: BenchPaths.clients + "/epoll_floor.c")
+        defer { program.remove() }
+        let warmup = max(2, 2 * Double(options.intervalMilliseconds) / 1000)
+        printError(
+            "streams-bench: the C floor (epoll_wait + read) on \(options.streams) connections for "
+                + "\(fixed(options.seconds, 0)) s")
+        let output = try runProgram([
+            program.path, "\(port)", pathAndQuery, "\(options.streams)", "\(warmup)", "\(options.seconds)",
+        ])
+        var fields: [String: String] = [:]
+        for pair in output.standardOutput.split(whereSeparator: \.isWhitespace) {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        guard let events = fields["events"].flatMap({ Int($0) }), let cpu = fields["cpu_seconds"].flatMap(Double.init),
+            events > 0
+        else {
+            throw BenchmarkError("the C floor failed: \(output.standardOutput) \(output.standardError)")
+        }
+        return Floor(events: events, cpuSeconds: cpu)
     }
 
     /// Waits until `count` streams have received their first event (at most a minute).
@@ -98,6 +124,15 @@ enum StreamsBench {
             try await Task.sleep(for: .milliseconds(50))
         }
     }
+}
+
+/// What the C floor measured: events and CPU seconds within its window.
+struct Floor {
+    var events: Int
+    var cpuSeconds: Double
+
+    /// Milliseconds of CPU per 1,000 events.
+    var cpuPerThousandEvents: Double { cpuSeconds / Double(events) * 1e6 }
 }
 
 /// A point of the ramp: how many streams were open, and what the process held then.
