@@ -72,14 +72,7 @@ struct AttemptTracing: Sendable {
             query = url[url.index(after: mark)...]
             url = url[..<mark]
         }
-        var text = String(url)
-        if let schemeEnd = text.firstRange(of: "://") {
-            let authorityStart = schemeEnd.upperBound
-            let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
-            if let at = text[authorityStart..<authorityEnd].lastIndex(of: "@") {
-                text.removeSubrange(authorityStart...at)
-            }
-        }
+        var text = URLText.withoutUserInformation(String(url))
         if let query {
             let keys = query.split(separator: "&", omittingEmptySubsequences: true).map {
                 $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""

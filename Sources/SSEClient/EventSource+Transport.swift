@@ -181,16 +181,8 @@ extension EventSource {
             switch kind {
             case .none: "none"
             case .environment: "environment"
-            case .url(let url): Self.withoutUserInformation(url)
+            case .url(let url): URLText.withoutUserInformation(url)
             }
-        }
-
-        static func withoutUserInformation(_ url: String) -> String {
-            guard let schemeEnd = url.firstRange(of: "://") else { return url }
-            let rest = url[schemeEnd.upperBound...]
-            let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-            guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-            return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
         }
     }
 }

@@ -112,7 +112,7 @@ public struct ListenStats: Sendable {
                 StatusLine(
                     .info,
                     "stats: \(events) event\(events == 1 ? "" : "s"), \(bytes) bytes in \(duration.millisecondsText)"
-                        + (eventsPerSecond.map { String(format1: $0) + " events/s" }.map { " (\($0))" } ?? "")),
+                        + (eventsPerSecond.map { String(fixed: $0, digits: 1) + " events/s" }.map { " (\($0))" } ?? "")),
                 StatusLine(
                     .info,
                     "stats: gap between events "
@@ -224,28 +224,5 @@ extension Duration {
         if milliseconds >= 1 { return "\(milliseconds) ms" }
         let tenths = components.seconds < 0 ? 0 : components.attoseconds / 100_000_000_000_000
         return tenths == 0 ? "0 ms" : "0.\(tenths) ms"
-    }
-}
-
-extension String {
-    /// One decimal: "12.3".
-    fileprivate init(format1 value: Double) {
-        let tenths = Int64((value * 10).rounded())
-        self = "\(tenths / 10).\(abs(tenths % 10))"
-    }
-
-    /// Up to three decimals, as JSON: "12.345", "3".
-    fileprivate init(format3 value: Double) {
-        let thousandths = Int64((value * 1000).rounded())
-        let whole = thousandths / 1000
-        let fraction = abs(thousandths % 1000)
-        if fraction == 0 {
-            self = "\(whole)"
-        } else {
-            var digits = String(fraction)
-            while digits.count < 3 { digits = "0" + digits }
-            while digits.hasSuffix("0") { digits.removeLast() }
-            self = "\(whole).\(digits)"
-        }
     }
 }

@@ -51,77 +51,49 @@ public enum SSEListenMain {
     ) -> Preparation {
         let style = TerminalStyle.resolve(
             .auto, isTerminal: environment.stderrIsTerminal, environment: environment.variables)
-        if arguments.first == "verify" {
-            return prepareVerify(arguments: Array(arguments.dropFirst()), environment: environment, style: style)
-        }
-        if arguments.first == "load" {
-            return prepareLoad(arguments: Array(arguments.dropFirst()), environment: environment, style: style)
-        }
-        let command: SSEListen
-        do {
-            command = try SSEListen.parse(arguments)
-        } catch {
-            if SSEListen.exitCode(for: error) == .success {
-                writeSynchronously(SSEListen.fullMessage(for: error) + "\n", to: STDOUT_FILENO)
-                return .exit(0)
+        switch arguments.first {
+        case "verify":
+            return prepare(SSEVerify.self, Array(arguments.dropFirst()), help: "sse-listen verify --help", style: style)
+            { command throws(ListenError) in
+                .verify(try VerifyPlan.resolve(command, environment: environment))
             }
-            usageError(SSEListen.message(for: error), style: style)
-            return .exit(1)
-        }
-        do {
-            return .run(try ListenPlan.resolve(command, environment: environment))
-        } catch {
-            usageError(error.message, style: style)
-            return .exit(1)
+        case "load":
+            return prepare(SSELoad.self, Array(arguments.dropFirst()), help: "sse-listen load --help", style: style) {
+                command throws(ListenError) in
+                .load(try LoadPlan.resolve(command, environment: environment))
+            }
+        default:
+            return prepare(SSEListen.self, arguments, help: "sse-listen --help", style: style) {
+                command throws(ListenError) in
+                .run(try ListenPlan.resolve(command, environment: environment))
+            }
         }
     }
 
-    /// `sse-listen verify`: parsed and resolved as listening is, with its own help and usage.
-    private static func prepareVerify(
-        arguments: [String],
-        environment: TerminalEnvironment,
-        style: TerminalStyle
+    /// Parses `arguments` as `Command` and resolves it: `--help` to standard output (status 0),
+    /// a usage error as one line naming `help` (status 1).
+    private static func prepare<Command: ParsableCommand>(
+        _ type: Command.Type,
+        _ arguments: [String],
+        help: String,
+        style: TerminalStyle,
+        resolve: (Command) throws(ListenError) -> Preparation
     ) -> Preparation {
-        let command: SSEVerify
+        let command: Command
         do {
-            command = try SSEVerify.parse(arguments)
+            command = try Command.parse(arguments)
         } catch {
-            if SSEVerify.exitCode(for: error) == .success {
-                writeSynchronously(SSEVerify.fullMessage(for: error) + "\n", to: STDOUT_FILENO)
+            if Command.exitCode(for: error) == .success {
+                writeSynchronously(Command.fullMessage(for: error) + "\n", to: STDOUT_FILENO)
                 return .exit(0)
             }
-            usageError(SSEVerify.message(for: error), style: style, help: "sse-listen verify --help")
+            usageError(Command.message(for: error), style: style, help: help)
             return .exit(1)
         }
         do {
-            return .verify(try VerifyPlan.resolve(command, environment: environment))
+            return try resolve(command)
         } catch {
-            usageError(error.message, style: style, help: "sse-listen verify --help")
-            return .exit(1)
-        }
-    }
-
-    /// `sse-listen load`: parsed and resolved as listening is, with its own help and usage.
-    private static func prepareLoad(
-        arguments: [String],
-        environment: TerminalEnvironment,
-        style: TerminalStyle
-    ) -> Preparation {
-        let command: SSELoad
-        do {
-            command = try SSELoad.parse(arguments)
-        } catch {
-            if SSELoad.exitCode(for: error) == .success {
-                writeSynchronously(SSELoad.fullMessage(for: error) + "\n", to: STDOUT_FILENO)
-                return .exit(0)
-            }
-            usageError(SSELoad.message(for: error), style: style, help: "sse-listen load --help")
-            return .exit(1)
-        }
-        do {
-            return .load(try LoadPlan.resolve(command, environment: environment))
-        } catch {
-            usageError(error.message, style: style, help: "sse-listen load --help")
+            usageError(error.message, style: style, help: help)
             return .exit(1)
         }
     }
@@ -270,7 +242,7 @@ public enum SSEListenMain {
         return nil
     }
 
-    private static func usageError(_ message: String, style: TerminalStyle, help: String = "sse-listen --help") {
+    private static func usageError(_ message: String, style: TerminalStyle, help: String) {
         let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
         let text =
             StatusLine(.error, oneLine).rendered(style: style)
@@ -278,7 +250,8 @@ public enum SSEListenMain {
         writeSynchronously(text, to: STDERR_FILENO)
     }
 
-    private static func writeSynchronously(_ text: String, to fd: Int32) {
+    /// Writes `text` whole to `fd`, ignoring a failure (a closed standard error has no one to tell).
+    static func writeSynchronously(_ text: String, to fd: Int32) {
         try? FileIO.writeAll(fd: fd, Array(text.utf8))
     }
 }

@@ -26,7 +26,7 @@ public enum LocalProxy {
         let directory = NSTemporaryDirectory() + "sse-tinyproxy-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await withFreePort("tinyproxy") { port in
+        return try await withLoopbackService("tinyproxy") { port in
             var lines = ["Port \(port)", "Listen 127.0.0.1", "Timeout 600", "LogLevel Error", "MaxClients 200"]
             if let credentials { lines.append("BasicAuth \(credentials.user) \(credentials.password)") }
             let configuration = "\(directory)/tinyproxy.conf"
@@ -47,7 +47,7 @@ public enum LocalProxy {
     ) async throws -> T {
         let binary = "/usr/bin/microsocks"
         try requireExecutable(binary, package: "microsocks")
-        return try await withFreePort("microsocks") { port in
+        return try await withLoopbackService("microsocks") { port in
             var arguments = ["-i", "127.0.0.1", "-p", "\(port)"]
             if let credentials { arguments += ["-u", credentials.user, "-P", credentials.password] }
             return try ChildProcess(binary, arguments)
@@ -60,25 +60,5 @@ public enum LocalProxy {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw ToolFailed("\(path) is missing: run .ci/install-deps (it installs Debian's \(package))")
         }
-    }
-
-    /// Starts a server on a free port (trying another when the port was taken meanwhile), waits
-    /// until it accepts connections, runs `body`, and kills the server.
-    private static func withFreePort<T: Sendable>(
-        _ name: String,
-        start: (Int) throws -> ChildProcess,
-        body: (Int) async throws -> T
-    ) async throws -> T {
-        var problem = ""
-        for _ in 0..<3 {
-            let port = try freeLoopbackPort()
-            let server = try start(port)
-            defer { server.send(SIGKILL) }
-            if try await acceptsConnections(port: port, while: server) {
-                return try await body(port)
-            }
-            problem = String(decoding: server.stderr.suffix(400) + server.stdout.suffix(400), as: UTF8.self)
-        }
-        throw ToolFailed("\(name) did not start: \(problem)")
     }
 }

@@ -34,25 +34,19 @@ public enum NginxProxy {
         let directory = NSTemporaryDirectory() + "sse-nginx-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // A port picked free can be taken before nginx binds it: try again with another.
-        var lastProblem = ""
-        for _ in 0..<3 {
-            let port = try freeLoopbackPort()
+        return try await withLoopbackService("nginx") { port in
             let configuration = "\(directory)/nginx.conf"
             try Self.configuration(
                 directory: directory, port: port, upstreamPort: upstreamPort, locationDirectives: locationDirectives
             ).write(toFile: configuration, atomically: true, encoding: .utf8)
-            let nginx = try ChildProcess(binary, ["-c", configuration, "-p", directory])
-            defer {
-                nginx.send(SIGKILL)
-            }
-            if try await acceptsConnections(port: port, while: nginx) {
-                return try await body(port)
-            }
+            return try ChildProcess(binary, ["-c", configuration, "-p", directory])
+        } problem: { nginx in
+            // nginx says why in its error log.
             let log = (try? String(contentsOfFile: "\(directory)/error.log", encoding: .utf8)) ?? ""
-            lastProblem = String((log + String(decoding: nginx.stderr, as: UTF8.self)).suffix(600))
+            return log + String(decoding: nginx.stderr, as: UTF8.self)
+        } body: { port in
+            try await body(port)
         }
-        throw ToolFailed("nginx did not start: \(lastProblem)")
     }
 
     private static func configuration(
@@ -82,52 +76,4 @@ public enum NginxProxy {
 
             """
     }
-}
-
-/// Whether a connection to loopback `port` succeeds within 10 seconds, while `process` runs.
-func acceptsConnections(port: Int, while process: ChildProcess) async throws -> Bool {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while ContinuousClock.now < deadline, process.isRunning {
-        if connects(port: port) { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return false
-}
-
-private func connects(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = loopback(port: port)
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-        }
-    }
-}
-
-/// A loopback port nothing listens on now (bound to port 0, read, released).
-public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw ToolFailed("socket failed: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var address = loopback(port: 0)
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw ToolFailed("bind failed: \(String(cString: strerror(errno)))") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw ToolFailed("getsockname failed: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
-private func loopback(port: Int) -> sockaddr_in {
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-    return address
 }

@@ -187,7 +187,7 @@ final class CurlDriver: Sendable {
 
             // Idle timeouts, and how long to sleep: until the nearest one, at most a second.
             var now = Self.now()
-            if now >= nextIdleScan, transfers.values.contains(where: { Self.isDue($0, now: now) }) {
+            if now >= nextIdleScan, transfers.values.contains(where: { Self.deadline(of: $0, at: now).hasPassed }) {
                 // This thread can be descheduled between reading the sockets and this check, so a
                 // transfer about to time out may have bytes waiting: read what is ready first,
                 // then judge. Without this, a loaded machine saw drops before the timeout was due.
@@ -199,32 +199,11 @@ final class CurlDriver: Sendable {
                 var nearest = now &+ 1_000_000_000
                 for transfer in Array(transfers.values) {
                     guard let handle = transfer.handle else { continue }
-                    if let deadline = transfer.collectDeadline {
-                        // Collecting an error's body: it ends by its own deadline.
-                        if now >= deadline {
-                            finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .aborted)
-                        } else {
-                            nearest = min(nearest, deadline)
-                        }
-                        continue
-                    }
-                    if !transfer.headDelivered {
-                        // Until the head is complete, the connect timeout bounds the attempt.
-                        let elapsed = now &- transfer.startedAt
-                        if elapsed >= transfer.headTimeoutNanoseconds {
-                            finish(
-                                transfer, handle: handle, multi: multi, transfers: &transfers, completion: .headTimedOut
-                            )
-                            continue
-                        }
-                        nearest = min(nearest, now &+ (transfer.headTimeoutNanoseconds - elapsed))
-                    }
-                    guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused else { continue }
-                    let elapsed = now &- transfer.lastActivity
-                    if elapsed >= timeout {
-                        finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: .idleTimedOut)
-                    } else {
-                        nearest = min(nearest, now &+ (timeout - elapsed))
+                    switch Self.deadline(of: transfer, at: now) {
+                    case .passed(let completion):
+                        finish(transfer, handle: handle, multi: multi, transfers: &transfers, completion: completion)
+                    case .due(let due):
+                        if let due { nearest = min(nearest, due) }
                     }
                 }
                 nextIdleScan = nearest
@@ -246,12 +225,35 @@ final class CurlDriver: Sendable {
         waiter.close()
     }
 
-    /// Whether `transfer` would be ended by one of its deadlines at `now`.
-    private static func isDue(_ transfer: CurlTransfer, now: UInt64) -> Bool {
-        if let deadline = transfer.collectDeadline { return now >= deadline }
-        if !transfer.headDelivered, now &- transfer.startedAt >= transfer.headTimeoutNanoseconds { return true }
-        guard let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused else { return false }
-        return now &- transfer.lastActivity >= timeout
+    /// What a transfer's deadlines say at a moment.
+    private enum Deadline {
+        /// One has passed: the transfer ends so.
+        case passed(TransferCompletion)
+        /// None has: the nearest is due then (`nil`: it has none).
+        case due(UInt64?)
+
+        var hasPassed: Bool {
+            if case .passed = self { return true }
+            return false
+        }
+    }
+
+    /// `transfer`'s deadlines at `now`: collecting an error's body ends by its own; until the
+    /// head is complete the connect timeout bounds the attempt; then the idle timeout, which
+    /// does not run while the transfer is paused.
+    private static func deadline(of transfer: CurlTransfer, at now: UInt64) -> Deadline {
+        if let deadline = transfer.collectDeadline { return now >= deadline ? .passed(.aborted) : .due(deadline) }
+        var nearest: UInt64?
+        if !transfer.headDelivered {
+            if now &- transfer.startedAt >= transfer.headTimeoutNanoseconds { return .passed(.headTimedOut) }
+            nearest = transfer.startedAt &+ transfer.headTimeoutNanoseconds
+        }
+        if let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused {
+            if now &- transfer.lastActivity >= timeout { return .passed(.idleTimedOut) }
+            let due = transfer.lastActivity &+ timeout
+            nearest = min(nearest ?? due, due)
+        }
+        return .due(nearest)
     }
 
     private func finish(
@@ -271,12 +273,13 @@ final class CurlDriver: Sendable {
     private func completion(of transfer: CurlTransfer, code: CURLcode) -> TransferCompletion {
         if transfer.abortedByCallback { return .aborted }
         let message = transfer.errorMessage(for: code)
+        let connectStatus = code == CURLE_OK ? 0 : transfer.connectStatus
         let kind: TransferFailure.Kind
         switch code {
         case CURLE_OK:
             return .finished
-        case _ where !(200..<300).contains(transfer.connectStatus) && transfer.connectStatus != 0:
-            kind = .proxyRefused(status: transfer.connectStatus)
+        case _ where connectStatus != 0 && !(200..<300).contains(connectStatus):
+            kind = .proxyRefused(status: connectStatus)
         case CURLE_PEER_FAILED_VERIFICATION where message.contains("subject name") || message.contains("host name"):
             kind = .tlsHostNameMismatch
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:

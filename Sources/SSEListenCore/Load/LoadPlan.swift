@@ -105,23 +105,23 @@ public struct LoadPlan: Sendable {
                 if onTerminal {
                     // One line, rewritten in place; the last one stays, ended by a line feed.
                     let text = final ? "\n" : "\r\u{1B}[K" + style.paint("sse-listen:", .dim) + " " + line
-                    Self.write(text, to: STDERR_FILENO)
+                    SSEListenMain.writeSynchronously(text, to: STDERR_FILENO)
                 } else if !final {
-                    Self.write(StatusLine(.info, line).rendered(style: style), to: STDERR_FILENO)
+                    SSEListenMain.writeSynchronously(StatusLine(.info, line).rendered(style: style), to: STDERR_FILENO)
                 }
             }
         }
         if !command.quiet {
-            let ramp = command.ramp.map { "\(LoadReport.Percentiles.format($0)) per second" } ?? "all at once"
+            let ramp = command.ramp.map { "\(String(fixed: $0, digits: 3)) per second" } ?? "all at once"
             let churn =
                 command.dropAfterEvents.map {
                     " each dropping after about \($0) events (\(command.reset ? "RST" : "FIN")),"
                 } ?? ""
-            Self.write(
+            SSEListenMain.writeSynchronously(
                 StatusLine(
                     .info,
                     "loading \(StatusReporter.redactedURL(url)) with \(command.connections) streams, opened \(ramp),"
-                        + "\(churn) for \(LoadReport.Percentiles.format(command.duration)) s"
+                        + "\(churn) for \(String(fixed: command.duration, digits: 3)) s"
                 ).rendered(style: style), to: STDERR_FILENO)
         }
         let runner = LoadRunner(
@@ -136,22 +136,18 @@ public struct LoadPlan: Sendable {
             progress: progress
         )
         let report = await runner.run()
-        Self.write(
+        SSEListenMain.writeSynchronously(
             command.json ? report.json + "\n" : report.table(style: stdoutStyle, verbose: command.verbose),
             to: STDOUT_FILENO)
         if command.verbose, let reason = report.unknownLossReason {
-            Self.write(
+            SSEListenMain.writeSynchronously(
                 StatusLine(.info, "lost and duplicated unknown: \(reason)").rendered(style: style), to: STDERR_FILENO)
         }
         if report.opened == 0 {
             let reasons = report.failures.keys.sorted().map { "\($0) ×\(report.failures[$0]!)" }.joined(separator: ", ")
-            Self.write(
+            SSEListenMain.writeSynchronously(
                 StatusLine(.error, "not a single stream opened (\(reasons))").rendered(style: style), to: STDERR_FILENO)
         }
         return report.exitCode
-    }
-
-    private static func write(_ text: String, to fd: Int32) {
-        try? FileIO.writeAll(fd: fd, Array(text.utf8))
     }
 }

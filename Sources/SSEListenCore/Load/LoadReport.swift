@@ -16,22 +16,11 @@ struct LoadReport: Sendable {
         }
 
         var json: String {
-            "{\"p50\":\(Self.format(p50)),\"p99\":\(Self.format(p99)),\"max\":\(Self.format(max))}"
+            "{\"p50\":\(String(fixed: p50, digits: 3)),\"p99\":\(String(fixed: p99, digits: 3)),\"max\":\(String(fixed: max, digits: 3))}"
         }
 
         var text: String {
-            "p50 \(Self.format(p50, digits: 1)) ms, p99 \(Self.format(p99, digits: 1)) ms, max \(Self.format(max, digits: 1)) ms"
-        }
-
-        /// `value` with `digits` decimals (3 by default), such as `12.345`.
-        static func format(_ value: Double, digits: Int = 3) -> String {
-            var scale: Int64 = 1
-            for _ in 0..<digits { scale *= 10 }
-            let scaled = Int64((value * Double(scale)).rounded())
-            guard digits > 0 else { return "\(scaled)" }
-            let fraction = String(abs(scaled % scale))
-            let sign = scaled < 0 && scaled / scale == 0 ? "-" : ""
-            return "\(sign)\(scaled / scale).\(String(repeating: "0", count: digits - fraction.count))\(fraction)"
+            "p50 \(String(fixed: p50, digits: 1)) ms, p99 \(String(fixed: p99, digits: 1)) ms, max \(String(fixed: max, digits: 1)) ms"
         }
     }
 
@@ -65,10 +54,11 @@ struct LoadReport: Sendable {
     var delivery: Percentiles?
     var client: Client
 
-    var eventsPerSecond: Double {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return seconds > 0 ? Double(events) / seconds : 0
+    var elapsedSeconds: Double {
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
+
+    var eventsPerSecond: Double { elapsedSeconds > 0 ? Double(events) / elapsedSeconds : 0 }
 
     /// Resident memory the streams added, per stream opened.
     var perStreamBytes: Int? {
@@ -86,8 +76,8 @@ struct LoadReport: Sendable {
             "\"url\":\(JSONText.quoted(url))",
             "\"connections\":{\"target\":\(target),\"opened\":\(opened),\"failed\":\(failed),\"peak_open\":\(peakOpen)}",
             "\"events\":\(events)",
-            "\"events_per_second\":\(Percentiles.format(eventsPerSecond))",
-            "\"duration_s\":\(Percentiles.format(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))",
+            "\"events_per_second\":\(String(fixed: eventsPerSecond, digits: 3))",
+            "\"duration_s\":\(String(fixed: elapsedSeconds, digits: 3))",
             "\"reconnects\":\(reconnects)",
             "\"lost\":\(optional(lost))",
             "\"duplicated\":\(optional(duplicated))",
@@ -97,7 +87,7 @@ struct LoadReport: Sendable {
             "\"delivery_ms\":\(percentiles(delivery))",
             "\"client\":{\"rss_bytes\":\(client.residentBytes),\"rss_bytes_before\":\(client.baselineResidentBytes),"
                 + "\"rss_bytes_per_stream\":\(perStreamBytes.map(String.init) ?? "null"),"
-                + "\"cpu_seconds\":\(Percentiles.format(client.cpuSeconds)),\"threads\":\(client.threads)}",
+                + "\"cpu_seconds\":\(String(fixed: client.cpuSeconds, digits: 3)),\"threads\":\(client.threads)}",
         ]
         return "{" + fields.joined(separator: ",") + "}"
     }
@@ -114,7 +104,7 @@ struct LoadReport: Sendable {
                 + "at most \(peakOpen) open at once")
         text += row(
             "events",
-            "\(events) in \(elapsed.secondsDescription), \(Percentiles.format(eventsPerSecond, digits: 1)) per second")
+            "\(events) in \(elapsed.secondsDescription), \(String(fixed: eventsPerSecond, digits: 1)) per second")
         text += row("reconnects", "\(reconnects)")
         if events == 0 {
             text += row("sequence", "–")
@@ -133,11 +123,11 @@ struct LoadReport: Sendable {
         text += row("delivery", delivery?.text ?? "unknown (--timestamp-field names the send time)")
         let mebibytes = Double(client.residentBytes) / 1_048_576
         let perStream =
-            perStreamBytes.map { ", \(Percentiles.format(Double($0) / 1024, digits: 1)) KiB per stream" } ?? ""
+            perStreamBytes.map { ", \(String(fixed: Double($0) / 1024, digits: 1)) KiB per stream" } ?? ""
         text += row(
             "client",
-            "\(Percentiles.format(mebibytes, digits: 1)) MiB resident\(perStream), "
-                + "\(Percentiles.format(client.cpuSeconds, digits: 2)) s CPU, \(client.threads) threads")
+            "\(String(fixed: mebibytes, digits: 1)) MiB resident\(perStream), "
+                + "\(String(fixed: client.cpuSeconds, digits: 2)) s CPU, \(client.threads) threads")
         return text
     }
 }

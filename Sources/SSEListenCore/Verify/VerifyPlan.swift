@@ -59,7 +59,7 @@ public struct VerifyPlan: Sendable {
         let displayURL = StatusReporter.redactedURL(url)
         if !quiet {
             let seconds = duration.secondsDescription
-            Self.write(
+            SSEListenMain.writeSynchronously(
                 StatusLine(
                     .info,
                     "verifying \(displayURL) for \(seconds): one stream watched, two dropped and resumed "
@@ -71,17 +71,14 @@ public struct VerifyPlan: Sendable {
             url: url, configuration: configuration, duration: duration, seed: seed, unknownID: unknownID)
         let observations = await probe.run()
         let report = VerifyJudgement.report(url: displayURL, observations, unknownID: unknownID)
-        Self.write(json ? report.json + "\n" : report.table(style: stdoutStyle), to: STDOUT_FILENO)
+        SSEListenMain.writeSynchronously(
+            json ? report.json + "\n" : report.table(style: stdoutStyle), to: STDOUT_FILENO)
         if !report.reachedStream {
             let reason = report.checks.first?.detail ?? "no event stream"
-            Self.write(
+            SSEListenMain.writeSynchronously(
                 StatusLine(.error, "could not check \(displayURL): \(reason)").rendered(style: stderrStyle),
                 to: STDERR_FILENO)
         }
         return report.exitCode
-    }
-
-    private static func write(_ text: String, to fd: Int32) {
-        try? FileIO.writeAll(fd: fd, Array(text.utf8))
     }
 }
