@@ -77,6 +77,10 @@ const char *sse_curl_version_string(void) {
     return curl_version_info(CURLVERSION_NOW)->version;
 }
 
+unsigned int sse_curl_version_number(void) {
+    return curl_version_info(CURLVERSION_NOW)->version_num;
+}
+
 int sse_curl_has_http2(void) {
     return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;
 }

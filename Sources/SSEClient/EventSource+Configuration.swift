@@ -100,6 +100,12 @@ extension EventSource {
         /// Reading resumes when half of them have been consumed. The consumer parses what it
         /// takes, so at most this much raw stream, plus one batch of parsed events, waits for it.
         /// Default: 1 MiB.
+        ///
+        /// Over HTTP/2 the pause holds back only this source's stream, never the others on its
+        /// connection, but libcurl has by then granted the server a flow-control window, which it
+        /// buffers in full: up to 32 MiB per paused stream with libcurl 7.x (10 MiB from 8.0), on
+        /// top of this limit. Where that is too much, ``Transport/HTTPVersion/http1_1`` makes the
+        /// bound this limit again.
         public var maximumBufferedBytes: Int
 
         /// The `User-Agent` header. Default: `swift-sse` with the libcurl version.

@@ -11,6 +11,11 @@ extension EventSource {
     /// ```
     public struct Transport: Sendable, Hashable {
         /// Which HTTP version to speak.
+        ///
+        /// Over HTTP/2, sources to one origin share a connection, one stream each (libcurl's
+        /// multiplexing, up to the server's limit of concurrent streams, then another connection).
+        /// A source paused for a slow consumer holds back only its own stream; the others on the
+        /// connection keep flowing.
         public enum HTTPVersion: String, Sendable, Hashable, CaseIterable {
             /// HTTP/2 where the server agrees during the TLS handshake (ALPN) on `https`,
             /// HTTP/1.1 on `http`: libcurl's default.
@@ -21,6 +26,10 @@ extension EventSource {
             case http2
             /// HTTP/2 from the first byte, without an upgrade: `h2c` on `http`, for servers known
             /// to speak it.
+            ///
+            /// With libcurl before 8.0.0 (Debian 12 has 7.88.1) each source gets a connection of
+            /// its own: those versions fail a transfer that reuses a prior-knowledge connection
+            /// (curl issue 10634).
             case http2PriorKnowledge
             /// HTTP/3 over QUIC. Only where the system libcurl has it (``isSupported(_:)``);
             /// elsewhere a source fails at once with ``EventSourceError/Code/unsupported``.

@@ -2,6 +2,7 @@ import Foundation
 import SSEClient
 import SSEParser
 import SSETestServer
+import SSETestSupport
 import Synchronization
 import Testing
 
@@ -11,14 +12,28 @@ import Testing
 /// server on the same port now and then. Library consumers and `sse-listen` processes with state
 /// files (one of them killed with SIGKILL and restarted) must each end with every message, in order.
 ///
-/// CI runs a short mode (about 20 s). `SSE_SOAK_MINUTES=30 make soak` runs the long one;
+/// It runs twice: over HTTP/1.1, and over HTTP/2 (TLS with ALPN), where the library consumers share
+/// one connection, and the injector also ends whole connections (`GOAWAY`, TCP resets) under all
+/// their streams at once.
+///
+/// CI runs a short mode (about 20 s each). `SSE_SOAK_MINUTES=30 make soak` runs the long one;
 /// `SSE_SOAK_SEED` replays a seed. The figures are printed at the end.
 @Suite("Chaos soak", .timeLimit(.minutes(90)))
 struct ChaosSoakTests {
     private let environment = ProcessInfo.processInfo.environment
 
-    @Test("every consumer receives every message exactly once, in order, whatever the server does")
-    func soak() async throws {
+    @Test(
+        "every consumer receives every message exactly once, in order, whatever the server does",
+        arguments: ["HTTP/1.1", "HTTP/2"]
+    )
+    func soak(_ httpVersion: String) async throws {
+        let http2 = httpVersion == "HTTP/2"
+        // Over HTTP/2: TLS, so that ALPN negotiates it and libcurl multiplexes the library's
+        // consumers on one connection (this libcurl cannot multiplex h2c, see HTTP2MultiplexingTests).
+        let certificates = http2 ? try await TLSTerminator() : nil
+        let tls = certificates.map {
+            TestServer.TLS(certificateChainFile: $0.path("server.pem"), privateKeyFile: $0.path("server.key"))
+        }
         let minutes = environment["SSE_SOAK_MINUTES"].flatMap(Double.init) ?? 0
         let duration: Duration = minutes > 0 ? .milliseconds(Int64(minutes * 60_000)) : .seconds(20)
         let seed = environment["SSE_SOAK_SEED"].flatMap { UInt64($0) } ?? 0x50AC
@@ -26,11 +41,18 @@ struct ChaosSoakTests {
 
         func configuration(history: [ServerSentEvent]) -> TestServer.Configuration {
             TestServer.Configuration(
-                historyCapacity: 1_000_000, chaos: Chaos(seed: random.next()), initialHubHistory: history)
+                historyCapacity: 1_000_000, chaos: Chaos(seed: random.next(), endsConnections: http2),
+                initialHubHistory: history, tls: tls)
         }
         var server = try await TestServer.start(configuration: configuration(history: []))
         let port = server.port
-        let url = "http://127.0.0.1:\(port)/subscribe"
+        let url = "\(http2 ? "https" : "http")://127.0.0.1:\(port)/subscribe"
+        var versionsSeen: Set<String> = []
+        var requestsPerConnection: [Double] = []
+        func record(_ server: TestServer) {
+            versionsSeen.formUnion(server.requests.map(\.httpVersion))
+            requestsPerConnection.append(Double(server.requests.count) / Double(max(1, server.connectionCount)))
+        }
         var faults: [Chaos.Fault: Int] = [:]
         var restarts = 0
 
@@ -52,7 +74,8 @@ struct ChaosSoakTests {
                     lastEventID: "0",
                     reconnect: policy,
                     idleTimeout: .milliseconds(250),
-                    connectTimeout: .seconds(2)
+                    connectTimeout: .seconds(2),
+                    tls: .init(caFile: certificates?.path("ca.pem"))
                 )
             )
             sources.append(source)
@@ -68,11 +91,12 @@ struct ChaosSoakTests {
         // sse-listen consumers with state files; the second is killed and restarted.
         let directory = try TemporaryDirectory()
         func listen(_ index: Int) throws -> ListenProcess {
-            try ListenProcess([
-                url, "--format", "data", "--state-file", directory.file("state-\(index)"), "--last-event-id", "0",
-                "--retry-initial", "10",
-                "--retry-max", "250", "--idle-timeout", "0.25", "-q",
-            ])
+            try ListenProcess(
+                [
+                    url, "--format", "data", "--state-file", directory.file("state-\(index)"), "--last-event-id", "0",
+                    "--retry-initial", "10",
+                    "--retry-max", "250", "--idle-timeout", "0.25", "-q",
+                ] + (certificates.map { ["--cacert", $0.path("ca.pem")] } ?? []))
         }
         let steady = try listen(0)
         var killed = try listen(1)
@@ -94,6 +118,7 @@ struct ChaosSoakTests {
             if clock.now >= nextRestart {
                 let history = try await server.hubHistory()
                 faults.merge(server.injectedFaults, uniquingKeysWith: +)
+                record(server)
                 try await server.shutdown()
                 server = try await TestServer.start(port: port, configuration: configuration(history: history))
                 restarts += 1
@@ -119,6 +144,7 @@ struct ChaosSoakTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         faults.merge(server.injectedFaults, uniquingKeysWith: +)
+        record(server)
         for source in sources { source.close() }
         for consumer in consumers { _ = try? await consumer.value }
         steady.send(SIGTERM)
@@ -163,11 +189,17 @@ struct ChaosSoakTests {
         #expect(duplicated == 0)
         #expect(restarts >= 2)
         #expect(faults[.dropFIN, default: 0] + faults[.dropRST, default: 0] > 10)
+        #expect(versionsSeen == [httpVersion])
+        if http2 {
+            #expect(faults[.goAway, default: 0] + faults[.connectionReset, default: 0] > 2)
+            // The library's three consumers shared connections: more requests than connections.
+            #expect(requestsPerConnection.contains { $0 > 1.2 }, "\(requestsPerConnection)")
+        }
 
         let faultList = Chaos.Fault.allCases.map { "\($0.rawValue) \(faults[$0, default: 0])" }.joined(separator: ", ")
         print(
             """
-            chaos soak: seed \(seed), \(duration), \(total) messages to 5 consumers; \
+            chaos soak over \(httpVersion): seed \(seed), \(duration), \(total) messages to 5 consumers; \
             faults injected: \(faultList); server restarts \(restarts); SIGKILLs \(kills); \
             lost \(lost), duplicated \(duplicated), repeated after SIGKILL \(duplicatesAtKills)
             """

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A bounded wait ran out: what was awaited, and for how long.
 public struct TimedOut: Error, CustomStringConvertible {
     /// What the test waited for, such as `"3 events"`.
@@ -65,4 +67,23 @@ public func waitUntil(
         guard ContinuousClock.now < deadline else { throw TimedOut(what(), after: timeout) }
         try await Task.sleep(for: interval)
     }
+}
+
+/// A value that concurrent tasks of a test share, behind a lock (a `Mutex` cannot be captured by
+/// their closures).
+public final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    /// Creates the shared value.
+    public init(_ value: Value) {
+        self.value = Mutex(value)
+    }
+
+    /// Runs `body` with the value, exclusively.
+    public func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+        value.withLock { body(&$0) }
+    }
+
+    /// A copy of the value now.
+    public var current: Value { value.withLock { $0 } }
 }

@@ -42,6 +42,9 @@ extern const size_t sse_curl_writefunc_pause;
 /// The version libcurl reports at run time, e.g. "7.88.1".
 const char *sse_curl_version_string(void);
 
+/// The libcurl version in use as 0xXXYYZZ (major, minor, patch), to work around known bugs.
+unsigned int sse_curl_version_number(void);
+
 /// Whether the libcurl in use was built with HTTP/2 (nghttp2), HTTP/3, and Unix domain sockets:
 /// its run-time feature bits, 1 or 0.
 int sse_curl_has_http2(void);

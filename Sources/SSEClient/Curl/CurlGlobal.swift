@@ -28,4 +28,10 @@ enum CurlFeatures {
     }
 
     static var supportsUnixSockets: Bool { sse_curl_has_unix_sockets() != 0 }
+
+    /// Whether HTTP/2 with prior knowledge breaks when a second transfer reuses its connection:
+    /// libcurl before 8.0.0 stacked a second HTTP/2 layer onto the reused connection, and the
+    /// transfer failed with "Error in the HTTP2 framing layer" (curl issue 10634, fixed by
+    /// curl PR 10643). Debian 12's 7.88.1 has the bug.
+    static var breaksPriorKnowledgeReuse: Bool { sse_curl_version_number() < 0x08_00_00 }
 }

@@ -222,7 +222,8 @@ final class CurlTransfer: @unchecked Sendable {
             try check(sse_curl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""), "compression")
         }
 
-        try configureTransport(handle, request.transport, check: check)
+        try configureTransport(
+            handle, request.transport, isHTTPS: request.url.lowercased().hasPrefix("https:"), check: check)
 
         if !request.tls.verifiesPeer {
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS")
@@ -286,6 +287,7 @@ final class CurlTransfer: @unchecked Sendable {
     private func configureTransport(
         _ handle: UnsafeMutableRawPointer,
         _ transport: EventSource.Transport,
+        isHTTPS: Bool,
         check: (CURLcode, String) throws(TransferFailure) -> Void
     ) throws(TransferFailure) {
         let version: Int? =
@@ -298,6 +300,17 @@ final class CurlTransfer: @unchecked Sendable {
             }
         if let version {
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version), "HTTP version")
+        }
+        if transport.httpVersion == .http2PriorKnowledge, CurlFeatures.breaksPriorKnowledgeReuse {
+            // Each transfer on a connection of its own, which no other transfer reuses: the only
+            // way to keep h2c working on this libcurl (see breaksPriorKnowledgeReuse).
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1), "h2c connection")
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, 1), "h2c connection")
+        } else if transport.httpVersion == .automatic ? isHTTPS : transport.httpVersion != .http1_1 {
+            // Where HTTP/2 may be spoken, sources started together wait for the connection that
+            // may carry them all, rather than each opening its own before the first has learnt
+            // that the server multiplexes.
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "multiplexing")
         }
         switch transport.addressFamily {
         case .any: break

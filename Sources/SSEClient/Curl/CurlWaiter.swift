@@ -47,12 +47,11 @@ final class CurlWaiter: @unchecked Sendable {
             _ = sse_curl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, context)
             _ = sse_curl_multi_setopt_timer_callback(multi, curlTimerCallback)
             _ = sse_curl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, context)
-            // No HTTP/2 multiplexing (libcurl's default since 7.62): every source gets a
-            // connection of its own, so one source paused for a slow consumer cannot stall
-            // others through a shared connection's flow-control window, a case with a history of
-            // libcurl bugs (curl issues 10988, 16280, 16955) that is not yet proven on this
-            // libcurl.
-            _ = sse_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_NOTHING))
+            // HTTP/2 multiplexing (libcurl's default since 7.62, set here to say so): sources to one
+            // origin share a connection. One source paused for a slow consumer stalls none of the
+            // others and resumes with nothing lost on this libcurl; HTTP2MultiplexingTests prove it,
+            // as the case has a history of libcurl bugs (curl issues 10988, 16280, 16955).
+            _ = sse_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         #endif
     }
 

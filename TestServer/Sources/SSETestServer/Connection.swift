@@ -3,15 +3,17 @@ import NIOCore
 import NIOHTTP1
 import SSEParser
 
-/// A connection as the server accepted it: its number (1-based, in accept order) and its channel.
+/// A connection as the server accepted it: its number (1-based, in accept order), and what it
+/// speaks once its first bytes have told (see ``ProtocolSniffer``).
 ///
 /// There is no HTTP encoder in the pipeline: a scenario controls every byte on the wire and exactly
-/// how the connection ends, so responses go out as raw bytes. They are written through the channel,
-/// not an outbound writer, each write awaited until it reaches the socket (see
-/// ``ServerContext/write(_:to:)``), so the async channel has no outbound side.
+/// how the connection ends, so responses go out as raw bytes (over HTTP/2, each stream translates
+/// them, see ``HTTP2Bridge``). They are written through the channel, not an outbound writer, each
+/// write awaited until it reaches the socket (see ``ServerContext/write(_:to:)``), so the async
+/// channel has no outbound side.
 struct AcceptedConnection: Sendable {
     let number: Int
-    let channel: NIOAsyncChannel<HTTPServerRequestPart, Never>
+    let negotiated: EventLoopFuture<NegotiatedProtocol>
 }
 
 /// What a connection does after the turn of the event loop that recorded its request.
@@ -47,9 +49,27 @@ extension ServerContext {
     /// All the state of a response lives in this call. One write is in flight at a time, so a slow
     /// reader holds an endless stream back instead of making the server buffer it.
     func serve(_ connection: AcceptedConnection) async {
-        let channel = connection.channel.channel
+        switch try? await connection.negotiated.get() {
+        case .http1(let request):
+            await serve(request)
+        case .http2(let multiplexer):
+            // Ends when the connection closes; each stream is served in its own task.
+            try? await withThrowingDiscardingTaskGroup { group in
+                for try await stream in multiplexer.inbound {
+                    group.addTask(executorPreference: executor) { await serve(stream) }
+                }
+            }
+        case nil:
+            // Closed (or broken) before it said what it speaks.
+            break
+        }
+    }
+
+    /// Serves one request: an HTTP/1.1 connection's, or an HTTP/2 stream's.
+    private func serve(_ stream: RequestStream) async {
+        let channel = stream.channel.channel
         do {
-            try await connection.channel.executeThenClose { inbound, _ in
+            try await stream.channel.executeThenClose { inbound, _ in
                 var inbound = inbound.makeAsyncIterator()
                 let head: HTTPRequestHead
                 let body: [UInt8]
@@ -61,9 +81,9 @@ extension ServerContext {
                     return
                 }
                 let execution = try await channel.eventLoop.submit {
-                    self.commit(head, body: body, connection: connection.number, channel: channel)
+                    self.commit(head, body: body, stream: stream, channel: channel)
                 }.get()
-                try await execute(execution, inbound: &inbound, channel: channel)
+                try await execute(execution, inbound: &inbound, channel: channel, http2: stream.http2StreamID != nil)
             }
         } catch {
             // The client went away, the connection broke, or shutdown() closed it: nothing to tell.
@@ -96,10 +116,11 @@ extension ServerContext {
     private func commit(
         _ head: HTTPRequestHead,
         body: [UInt8],
-        connection: Int,
+        stream: RequestStream,
         channel: any Channel
     ) -> Execution {
         let (path, query) = HTTPResponseParts.split(head.uri)
+        let connection = stream.connection
         let request = RecordedRequest(
             method: head.method.rawValue,
             path: path,
@@ -107,12 +128,15 @@ extension ServerContext {
             headers: head.headers.map { RecordedRequest.Header(name: $0.name, value: $0.value) },
             body: body,
             connection: connection,
-            receivedAt: .now
+            receivedAt: .now,
+            httpVersion: head.version.major == 2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)",
+            http2StreamID: stream.http2StreamID
         )
         onRequest?(request)
-        let registered = state.update { state in
+        let (registered, requestNumber) = state.update { state in
             state.requests.append(request)
-            return state.routes[path] ?? Router.responseID(inPath: path).flatMap { state.responseStreams[$0] }
+            let registered = state.routes[path] ?? Router.responseID(inPath: path).flatMap { state.responseStreams[$0] }
+            return (registered, state.requests.count)
         }
         func send(_ bytes: [UInt8]) {
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
@@ -172,7 +196,7 @@ extension ServerContext {
             case .stream(let plan):
                 var feed: LiveFeed?
                 if case .live(_, let cursor, _, _) = plan.source, !plan.hangsAfterHeaders {
-                    feed = subscribe(connection: connection, after: cursor, channel: channel)
+                    feed = subscribe(request: requestNumber, after: cursor, channel: channel)
                 }
                 if let (id, remembered) = Router.rememberedResponse(scenario, for: request) {
                     state.update { $0.responseStreams[id] = remembered }
@@ -183,15 +207,16 @@ extension ServerContext {
         }
     }
 
-    /// Subscribes the connection to the hub, after `cursor`, until it closes.
-    private func subscribe(connection: Int, after cursor: Int?, channel: any Channel) -> LiveFeed {
+    /// Subscribes request number `request` (1-based; an HTTP/2 connection carries many) to the hub,
+    /// after `cursor`, until its channel closes.
+    private func subscribe(request: Int, after cursor: Int?, channel: any Channel) -> LiveFeed {
         let (inputs, continuation) = AsyncStream.makeStream(of: LiveFeed.Input.self)
-        let replay = hub.value.subscribe(connection, after: cursor) { continuation.yield(.event($0)) }
+        let replay = hub.value.subscribe(request, after: cursor) { continuation.yield(.event($0)) }
         let count = hub.value.subscriberCount
         state.update { $0.subscriberCount = count }
         // Close callbacks run on the channel's event loop, which is the hub's.
         channel.closeFuture.whenComplete { [hub, state] _ in
-            hub.value.unsubscribe(connection)
+            hub.value.unsubscribe(request)
             let count = hub.value.subscriberCount
             state.update { $0.subscriberCount = count }
             continuation.finish()
@@ -204,7 +229,8 @@ extension ServerContext {
     private func execute(
         _ execution: Execution,
         inbound: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator,
-        channel: any Channel
+        channel: any Channel,
+        http2: Bool
     ) async throws {
         switch execution {
         case .close:
@@ -229,7 +255,7 @@ extension ServerContext {
             switch plan.source {
             case .script(var script):
                 var number = plan.firstNumber
-                var ending = try await perform(body.start(), channel: channel)
+                var ending = try await perform(body.start(), channel: channel, http2: http2)
                 // Ends at the script's end or a limit, or when a write fails.
                 while ending == nil {
                     let steps: [ResponseBody.Step]
@@ -251,13 +277,14 @@ extension ServerContext {
                     case .end:
                         steps = body.end(cut: false)
                     }
-                    ending = try await perform(steps, channel: channel)
+                    ending = try await perform(steps, channel: channel, http2: http2)
                 }
                 if ending == .hang { try await Self.waitForClose(&inbound) }
             case .live(let prefix, _, let heartbeat, let earlyIDEvery):
                 guard let feed else { return }
                 var writer = EventWriter(earlyIDEvery: earlyIDEvery)
-                if try await live(feed, prefix: prefix, heartbeat: heartbeat, writer: &writer, body: &body, channel)
+                if try await live(
+                    feed, prefix: prefix, heartbeat: heartbeat, writer: &writer, body: &body, channel, http2: http2)
                     == .hang
                 {
                     try await Self.waitForClose(&inbound)
@@ -274,7 +301,8 @@ extension ServerContext {
         heartbeat: Duration?,
         writer: inout EventWriter,
         body: inout ResponseBody,
-        _ channel: any Channel
+        _ channel: any Channel,
+        http2: Bool
     ) async throws -> Scenario.Ending? {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let heartbeat {
@@ -296,7 +324,7 @@ extension ServerContext {
                 steps += body.text(Array(writer.write(event).utf8), isEvent: true)
             }
             steps += body.start()
-            if let ending = try await perform(steps, channel: channel) { return ending }
+            if let ending = try await perform(steps, channel: channel, http2: http2) { return ending }
             // Ends when the connection closes (the hub's subscription finishes the stream) or a limit.
             for await input in feed.inputs {
                 let steps: [ResponseBody.Step]
@@ -306,15 +334,18 @@ extension ServerContext {
                 case .heartbeat:
                     steps = body.text(Array(EventStreamSerializer.comment("").utf8), isEvent: false)
                 }
-                if let ending = try await perform(steps, channel: channel) { return ending }
+                if let ending = try await perform(steps, channel: channel, http2: http2) { return ending }
             }
             return nil
         }
     }
 
-    /// Performs `steps`; at an ending, returns it (for ``Scenario/Ending/reset``, with `SO_LINGER`
-    /// set so that the close sends RST).
-    private func perform(_ steps: [ResponseBody.Step], channel: any Channel) async throws -> Scenario.Ending? {
+    /// Performs `steps`; at an ending, returns it. For ``Scenario/Ending/reset`` over HTTP/1.1,
+    /// with `SO_LINGER` set so that the close sends RST; over HTTP/2 (`http2`), after the stream's
+    /// ``HTTP2Fault``, if the ending has one.
+    private func perform(_ steps: [ResponseBody.Step], channel: any Channel, http2: Bool) async throws
+        -> Scenario.Ending?
+    {
         for step in steps {
             switch step {
             case .write(let bytes):
@@ -322,7 +353,11 @@ extension ServerContext {
             case .wait(let duration):
                 try await Self.sleep(duration, on: channel.eventLoop)
             case .end(let ending):
-                if ending == .reset, let provider = channel as? any SocketOptionProvider {
+                if http2, let fault = HTTP2Fault(ending) {
+                    try await channel.triggerUserOutboundEvent(fault).get()
+                } else if ending == .reset || ending == .resetConnection,
+                    let provider = channel as? any SocketOptionProvider
+                {
                     // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
                     try await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
                 }

@@ -35,6 +35,13 @@ public struct RecordedRequest: Sendable, Hashable {
     /// When the server had read the whole request.
     public var receivedAt: ContinuousClock.Instant
 
+    /// The protocol it came over: `HTTP/1.1`, `HTTP/1.0` or `HTTP/2`.
+    public var httpVersion: String
+
+    /// Its HTTP/2 stream's ID; `nil` over HTTP/1. Requests on one HTTP/2 connection share its
+    /// ``connection`` number.
+    public var http2StreamID: Int?
+
     /// Creates a recorded request (the server does this; tests may too, to compare).
     public init(
         method: String,
@@ -43,7 +50,9 @@ public struct RecordedRequest: Sendable, Hashable {
         headers: [Header],
         body: [UInt8],
         connection: Int,
-        receivedAt: ContinuousClock.Instant
+        receivedAt: ContinuousClock.Instant,
+        httpVersion: String = "HTTP/1.1",
+        http2StreamID: Int? = nil
     ) {
         self.method = method
         self.path = path
@@ -52,6 +61,8 @@ public struct RecordedRequest: Sendable, Hashable {
         self.body = body
         self.connection = connection
         self.receivedAt = receivedAt
+        self.httpVersion = httpVersion
+        self.http2StreamID = http2StreamID
     }
 
     /// The values of the header fields called `name` (compared case-insensitively) joined with `, `,
@@ -78,9 +89,10 @@ public struct RecordedRequest: Sendable, Hashable {
 }
 
 extension RecordedRequest: CustomStringConvertible {
-    /// A one-line summary for logs, such as `#3 GET /events?count=5 Last-Event-ID: 2`.
+    /// A one-line summary for logs, such as `#3 GET /events?count=5 Last-Event-ID: 2`, or
+    /// `#3 stream 5 GET /events` over HTTP/2.
     public var description: String {
-        var text = "#\(connection) \(method) \(target)"
+        var text = "#\(connection)\(http2StreamID.map { " stream \($0)" } ?? "") \(method) \(target)"
         for name in ["Last-Event-ID", "Authorization", "Accept-Encoding"] {
             if let value = header(name) { text += " \(name): \(value)" }
         }

@@ -178,6 +178,10 @@ struct Router {
         case .afterHeaders, nil:
             break
         }
+        if request.http2StreamID != nil {
+            // HTTP/2 frames the body itself: the bytes after the head are exactly the body.
+            scenario.framing = .connectionClose
+        }
         if let length = scenario.declaredContentLength {
             // The body goes out as is; the declared length, not the framing, delimits it, and
             // nothing goes past it.

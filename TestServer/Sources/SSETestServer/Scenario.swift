@@ -64,6 +64,13 @@ public struct Scenario: Sendable, Hashable {
         case reset
         /// Keep the connection open and send nothing more.
         case hang
+        /// Over HTTP/2, `GOAWAY` and then the connection's close, which ends every stream on it
+        /// (query `end=goaway`); over HTTP/1.1 the same as ``close``.
+        case goAway = "goaway"
+        /// Reset the whole TCP connection, over HTTP/2 every stream on it (query
+        /// `end=reset-connection`); over HTTP/1.1 the same as ``reset``, which over HTTP/2 resets
+        /// only its own stream (`RST_STREAM`).
+        case resetConnection = "reset-connection"
     }
 
     /// How the body of a streaming response is delimited.

@@ -36,6 +36,10 @@ extension TestServer {
         /// (see ``TestServer/hubHistory()``). Empty by default.
         public var initialHubHistory: [ServerSentEvent]
 
+        /// When set, the server speaks TLS (its URLs are `https://…`); `nil` (the default) speaks
+        /// plain text. Either way it serves HTTP/1.1 and HTTP/2 on one port.
+        public var tls: TLS?
+
         /// Creates a configuration; every setting has the default its property documents.
         public init(
             tickInterval: Duration = .zero,
@@ -45,7 +49,8 @@ extension TestServer {
             historyCapacity: Int = 100,
             chaos: Chaos? = nil,
             initialHubHistory: [ServerSentEvent] = [],
-            publishInterval: Duration? = nil
+            publishInterval: Duration? = nil,
+            tls: TLS? = nil
         ) {
             self.tickInterval = tickInterval
             self.heartbeatInterval = heartbeatInterval
@@ -55,9 +60,34 @@ extension TestServer {
             self.chaos = chaos
             self.initialHubHistory = initialHubHistory
             self.publishInterval = publishInterval
+            self.tls = tls
         }
 
         /// The settings for people watching a demo: one event a second, no heartbeat.
         public static let demo = Configuration(tickInterval: .seconds(1))
+    }
+
+    /// The server's TLS identity, and the protocols it offers during the handshake (ALPN).
+    ///
+    /// A client that agrees on `h2` speaks HTTP/2; one that agrees on `http/1.1`, or offers
+    /// nothing, HTTP/1.1 (or HTTP/2 with prior knowledge, which the server tells from the first
+    /// bytes either way).
+    public struct TLS: Sendable, Hashable {
+        /// A PEM file with the server's certificate, then any intermediates.
+        public var certificateChainFile: String
+        /// A PEM file with the certificate's private key.
+        public var privateKeyFile: String
+        /// The ALPN protocols offered, in order of preference. `["h2", "http/1.1"]` by default;
+        /// `["http/1.1"]` makes a server that a client cannot reach over HTTP/2 by negotiation.
+        public var applicationProtocols: [String]
+
+        /// Creates a TLS identity; the protocols have the default their property documents.
+        public init(
+            certificateChainFile: String, privateKeyFile: String, applicationProtocols: [String] = ["h2", "http/1.1"]
+        ) {
+            self.certificateChainFile = certificateChainFile
+            self.privateKeyFile = privateKeyFile
+            self.applicationProtocols = applicationProtocols
+        }
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import SSEParser
 
 /// A Server-Sent Events server that misbehaves on purpose, for integration tests and demos.
@@ -109,6 +110,7 @@ public final class TestServer: Sendable {
         configuration: Configuration,
         onRequest: (@Sendable (RecordedRequest) -> Void)?
     ) async throws -> TestServer {
+        let tlsContext = try configuration.tls.map(Self.makeTLSContext)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         do {
@@ -119,10 +121,12 @@ public final class TestServer: Sendable {
                     eventLoop: eventLoop
                 )
             }.get()
+            let executor = EventLoopTaskExecutor(eventLoop)
             let context = ServerContext(
                 configuration: configuration,
                 state: ServerState(),
                 hub: hub,
+                executor: executor,
                 onRequest: onRequest
             )
             @Sendable func accept(_ channel: any Channel) -> EventLoopFuture<AcceptedConnection> {
@@ -130,16 +134,16 @@ public final class TestServer: Sendable {
                     // One thread: every connection shares the hub's event loop.
                     precondition(channel.eventLoop === eventLoop)
                     let number = context.accept(channel)
+                    // Handed over at once: its protocol is known only once its first bytes arrive.
+                    let negotiated = channel.eventLoop.makePromise(of: NegotiatedProtocol.self)
+                    if let tlsContext {
+                        // ALPN offers h2; the sniffer then tells the protocol from the bytes.
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+                        ProtocolSniffer(connection: number, negotiated: negotiated)
                     )
-                    return AcceptedConnection(
-                        number: number,
-                        channel: try NIOAsyncChannel(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(inboundType: HTTPServerRequestPart.self, outboundType: Never.self)
-                        )
-                    )
+                    return AcceptedConnection(number: number, negotiated: negotiated.futureResult)
                 }
             }
             let listener: NIOAsyncChannel<AcceptedConnection, Never>
@@ -156,7 +160,6 @@ public final class TestServer: Sendable {
                 listener = try await ServerBootstrap(group: group)
                     .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: accept)
             }
-            let executor = EventLoopTaskExecutor(eventLoop)
             let acceptTask = Task<Void, Never>(executorPreference: executor) {
                 // Closing the listener ends the accept loop; the discarding group then waits for
                 // every connection, which shutdown() closes and cancels.
@@ -197,6 +200,19 @@ public final class TestServer: Sendable {
         } catch {
             try? await group.shutdownGracefully()
             throw error
+        }
+    }
+
+    private static func makeTLSContext(_ tls: TLS) throws -> NIOSSLContext {
+        do {
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChainFile).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKeyFile, format: .pem))
+            )
+            configuration.applicationProtocols = tls.applicationProtocols
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw TestServerError.invalidTLS("\(tls.certificateChainFile), \(tls.privateKeyFile): \(error)")
         }
     }
 
@@ -265,12 +281,13 @@ public final class TestServer: Sendable {
 
     // MARK: URLs and routes
 
-    /// The URL of the server, such as `http://127.0.0.1:49152` (`http://localhost` on a Unix
-    /// socket), without a trailing slash.
+    /// The URL of the server, such as `http://127.0.0.1:49152` (`https://…` with
+    /// ``Configuration/tls``, `http://localhost` on a Unix socket), without a trailing slash.
     public var baseURL: String {
-        if unixSocketPath != nil { return "http://localhost" }
+        let scheme = configuration.tls == nil ? "http" : "https"
+        if unixSocketPath != nil { return "\(scheme)://localhost" }
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        return "http://\(authority)"
+        return "\(scheme)://\(authority)"
     }
 
     /// The URL of `path` (which starts with `/`) on this server.
@@ -307,6 +324,15 @@ public final class TestServer: Sendable {
     /// How many connections the server has accepted.
     public var connectionCount: Int {
         context.state.read(\.connectionCount)
+    }
+
+    /// The highest number of a numbered event the server has sent under the counter `key` (a
+    /// scenario's ``Scenario/key``, or else its request target), over all its connections; `nil`
+    /// before the first. An event counts once it is handed to its connection, which takes it only
+    /// as fast as the client reads: a figure that stops growing shows a client holding a stream
+    /// back.
+    public func highestNumberedEventSent(key: String) -> Int? {
+        context.state.read { $0.numberedHeads[key] }
     }
 
     /// How many clients are subscribed to the broadcast hub now.
@@ -413,6 +439,8 @@ struct ServerContext: Sendable {
     let configuration: TestServer.Configuration
     let state: ServerState
     let hub: NIOLoopBound<BroadcastHub>
+    /// Runs the connections' tasks on the server's event loop.
+    let executor: EventLoopTaskExecutor
     let onRequest: (@Sendable (RecordedRequest) -> Void)?
 
     /// Counts a new connection, and records when it opens and closes (on its event loop, as it

@@ -9,6 +9,7 @@ public struct TestServerError: Error, Sendable, Hashable, CustomStringConvertibl
             case invalidScenario
             case timedOut
             case shutDown
+            case invalidTLS
         }
 
         private let base: Base
@@ -23,6 +24,8 @@ public struct TestServerError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let timedOut = Code(.timedOut)
         /// The server has been shut down.
         public static let shutDown = Code(.shutDown)
+        /// ``TestServer/Configuration/tls`` names a certificate or key that cannot be used.
+        public static let invalidTLS = Code(.invalidTLS)
 
         /// The name of the code, such as `timedOut`.
         public var description: String { base.rawValue }
@@ -40,6 +43,10 @@ public struct TestServerError: Error, Sendable, Hashable, CustomStringConvertibl
 
     static func timedOut(_ what: String, after timeout: Duration) -> TestServerError {
         TestServerError(code: .timedOut, description: "timed out after \(timeout) waiting for \(what)")
+    }
+
+    static func invalidTLS(_ message: String) -> TestServerError {
+        TestServerError(code: .invalidTLS, description: "cannot use the TLS certificate or key: \(message)")
     }
 
     static let shutDown = TestServerError(code: .shutDown, description: "the test server has been shut down")

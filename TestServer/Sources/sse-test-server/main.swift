@@ -7,7 +7,8 @@ import SSETestServer
 let usage = """
     USAGE: sse-test-server [--host HOST] [--port PORT] [--tick MS] [--heartbeat MS]
                            [--auth-token TOKEN] [--cors-origin ORIGIN] [--history N]
-                           [--publish MS] [--unix-socket PATH] [--quiet] [--version]
+                           [--publish MS] [--unix-socket PATH] [--tls-cert FILE --tls-key FILE]
+                           [--quiet] [--version]
 
     OPTIONS:
       --host HOST           Address to listen on (default: 127.0.0.1).
@@ -20,6 +21,10 @@ let usage = """
       --publish MS          Publish a message to the hub every MS, its data its id (default: none).
       --unix-socket PATH    Listen on this Unix domain socket instead of TCP (--host and --port
                             are then ignored); clients use http://localhost/ through it.
+      --tls-cert FILE       Speak TLS with this PEM certificate chain (with --tls-key); ALPN
+                            offers h2 and http/1.1. HTTP/2 is served either way: with TLS to a
+                            client that agrees on h2, in plain text with prior knowledge (h2c).
+      --tls-key FILE        The PEM private key of --tls-cert.
       --quiet               Do not log requests on stderr.
       --version             Print the version (the swift-sse release) and exit.
       -h, --help            Show this help.
@@ -45,6 +50,8 @@ struct Options {
     var configuration = TestServer.Configuration.demo
     var quiet = false
     var unixSocket: String?
+    var tlsCertificate: String?
+    var tlsKey: String?
 
     init(arguments: [String]) {
         var arguments = arguments[...]
@@ -70,6 +77,8 @@ struct Options {
             case "--history": configuration.historyCapacity = number(for: argument, minimum: 1)
             case "--publish": configuration.publishInterval = .milliseconds(number(for: argument, minimum: 1))
             case "--unix-socket": unixSocket = value(for: argument)
+            case "--tls-cert": tlsCertificate = value(for: argument)
+            case "--tls-key": tlsKey = value(for: argument)
             case "--quiet": quiet = true
             case "-h", "--help":
                 print(usage, terminator: "")
@@ -81,6 +90,13 @@ struct Options {
             }
         }
         guard port <= 65_535 else { fail("--port must be at most 65535") }
+        switch (tlsCertificate, tlsKey) {
+        case (let certificate?, let key?):
+            configuration.tls = TestServer.TLS(certificateChainFile: certificate, privateKeyFile: key)
+        case (nil, nil): break
+        case (nil, _): fail("--tls-key needs --tls-cert")
+        case (_, nil): fail("--tls-cert needs --tls-key")
+        }
     }
 }
 

@@ -36,6 +36,8 @@ struct ChaosTests {
             case .dropFIN, .dropRST:
                 #expect((1...50).contains(scenario.dropAfterBytes ?? 0))
                 #expect(scenario.ending == (fault == .dropFIN ? .close : .reset))
+            case .goAway, .connectionReset:
+                Issue.record("\(fault) drawn without endsConnections")
             case .unavailable:
                 #expect(scenario.status == 503 && scenario.retryAfter == "0")
             case .hang:
@@ -45,6 +47,25 @@ struct ChaosTests {
             }
         }
         // 25 %, 25 %, 10 %, 8 % and 32 % of the rolls: every kind turns up in a thousand.
+        #expect(Set(counts.keys) == Set(Chaos.Fault.allCases).subtracting([.goAway, .connectionReset]), "\(counts)")
+        #expect(counts.values.allSatisfy { $0 >= 30 }, "\(counts)")
+    }
+
+    @Test("with endsConnections, some drops end the whole connection: GOAWAY or a TCP reset")
+    func connectionFaults() {
+        let all = draws(Chaos(seed: 42, maximumDropOffset: 50, endsConnections: true), count: 1000)
+        var counts: [Chaos.Fault: Int] = [:]
+        for (fault, scenario) in all {
+            counts[fault, default: 0] += 1
+            let ending: [Chaos.Fault: Scenario.Ending] = [
+                .dropFIN: .close, .dropRST: .reset, .goAway: .goAway, .connectionReset: .resetConnection,
+            ]
+            if let expected = ending[fault] {
+                #expect(scenario.ending == expected)
+                #expect((1...50).contains(scenario.dropAfterBytes ?? 0))
+            }
+        }
+        // 20 %, 20 %, 6 %, 6 %, 8 %, 8 % and 32 %: every kind turns up in a thousand.
         #expect(Set(counts.keys) == Set(Chaos.Fault.allCases), "\(counts)")
         #expect(counts.values.allSatisfy { $0 >= 30 }, "\(counts)")
     }
@@ -76,7 +97,8 @@ struct ChaosTests {
                     switch expected[connection - 1] {
                     case .unavailable: #expect(response.status == 503, "connection \(connection)")
                     case .hang: #expect(response.bytes.isEmpty, "connection \(connection)")
-                    case .dropFIN, .dropRST, .none: #expect(response.status == 200, "connection \(connection)")
+                    case .dropFIN, .dropRST, .goAway, .connectionReset, .none:
+                        #expect(response.status == 200, "connection \(connection)")
                     }
                 }
             }
