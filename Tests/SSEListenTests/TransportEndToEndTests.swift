@@ -1,6 +1,7 @@
 import Foundation
 import SSEClient
 import SSETestServer
+import SSETestSupport
 import Testing
 
 /// The transport options of `sse-listen` (curl's names), as a built binary against the TestServer.
@@ -80,6 +81,35 @@ struct TransportEndToEndTests {
         let result = try await ListenProcess.run(arguments + ["http://127.0.0.1:1/events"])
         #expect(result.status == 1, "\(arguments): \(result.stderr)")
         #expect(result.stderr.contains("error:"))
+    }
+
+    @Test(
+        "HTTP/2: https negotiates it by ALPN and -v says so; --http1.1 keeps HTTP/1.1; --http2-prior-knowledge speaks h2c"
+    )
+    func http2() async throws {
+        let certificates = try await TLSTerminator()
+        let tls = TestServer.TLS(
+            certificateChainFile: certificates.path("server.pem"), privateKeyFile: certificates.path("server.key"))
+        try await TestServer.withRunning(configuration: .init(tls: tls)) { server in
+            let url = server.url(for: .numbered(count: 2))
+            let ca = ["--cacert", certificates.path("ca.pem")]
+            let negotiated = try await ListenProcess.run(ca + ["-v", "--no-reconnect", url])
+            #expect(negotiated.status == 0, "\(negotiated.stderr)")
+            #expect(negotiated.ids == ["1", "2"])
+            #expect(negotiated.stderr.contains("HTTP/2 200"), "\(negotiated.stderr)")
+            let forced = try await ListenProcess.run(ca + ["-v", "--http1.1", "--no-reconnect", url])
+            #expect(forced.ids == ["1", "2"])
+            #expect(forced.stderr.contains("HTTP/1.1 200"), "\(forced.stderr)")
+            #expect(server.requests.map(\.httpVersion) == ["HTTP/2", "HTTP/1.1"])
+        }
+        try await TestServer.withRunning { server in
+            let h2c = try await ListenProcess.run([
+                "-v", "--http2-prior-knowledge", "--no-reconnect", server.url(for: .numbered(count: 1)),
+            ])
+            #expect(h2c.ids == ["1"])
+            #expect(h2c.stderr.contains("HTTP/2 200"), "\(h2c.stderr)")
+            #expect(server.requests.map(\.httpVersion) == ["HTTP/2"])
+        }
     }
 
     @Test("--http3 where libcurl lacks it is a usage error naming the libcurl; the options apply to verify too")

@@ -20,6 +20,27 @@ public enum ProcessStatistics {
         return count
     }
 
+    /// The number of sockets this process has open (entries of `/proc/self/fd` that link to
+    /// `socket:[…]`): for a client, its connections, plus a listening socket or two of its own.
+    public static func socketCount() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return -1 }
+        defer { closedir(directory) }
+        var count = 0
+        var target = [CChar](repeating: 0, count: 64)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.first != "." else { continue }
+            let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+            if length > 7, String(decoding: target.prefix(7).map { UInt8(bitPattern: $0) }, as: UTF8.self) == "socket:"
+            {
+                count += 1
+            }
+        }
+        return count
+    }
+
     /// Resident memory of this process in bytes: the second field of `/proc/self/statm`, in pages.
     public static func residentBytes() -> Int {
         let fields = readSmallFile("/proc/self/statm").split(separator: " ")

@@ -30,6 +30,12 @@ enum ClientBench {
             : [("mixed", "64M", options.mixedRepeats), ("tokens", "16M", options.tokensRepeats)]
         var clients = options.clients
         var notes: [String] = []
+        if options.http2 {
+            clients = clients.filter { $0 == .curl || $0 == .library }
+            notes.append(
+                "over HTTP/2: nginx (TLS, ALPN) in front of blast.c, one stream per transfer; (a) is curl --http2, "
+                    + "EventSource asks for .http2")
+        }
         if clients.contains(.sseListen) {
             if let program = options.sseListen, access(program, X_OK) == 0 {
                 notes.append("sse-listen: \(program)")
@@ -96,7 +102,10 @@ enum ClientBench {
         let server = try LocalServer.blast(blast, corpus: corpus)
         defer { server.stop() }
         let pathAndQuery = "/?n=\(repeats)"
-        let url = server.url(pathAndQuery)
+        let nginx = options.http2 ? try NginxFront(.proxy(upstreamPort: server.port)) : nil
+        defer { nginx?.stop() }
+        let front = nginx.map { HTTP2Front(url: $0.url(pathAndQuery), certificatePath: $0.certificatePath) }
+        let url = front?.url ?? server.url(pathAndQuery)
         var result = CorpusResult(corpus: corpus, repeats: repeats)
         if expected.events != corpus.dispatchedEvents * repeats {
             result.mismatches.append(
@@ -111,9 +120,9 @@ enum ClientBench {
             case .sink16K:
                 return try Measurements.sink(sink.path, server: server, pathAndQuery: pathAndQuery, buffer: 16_384)
             case .curl:
-                return try Measurements.curl(url: url)
+                return try Measurements.curl(url: url, options: front?.curlOptions ?? [])
             case .library:
-                return try await Measurements.library(url: url)
+                return try await Measurements.library(url: url, transport: front)
             case .sseListen:
                 guard verifyingOutput else { return try Measurements.sseListen(options.sseListen!, url: url) }
                 let outputPath = try temporaryFile("sse-listen-output")

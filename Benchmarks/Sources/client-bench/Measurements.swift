@@ -22,8 +22,9 @@ enum Measurements {
 
     /// `curl -sN URL -o /dev/null`, timed by curl itself (`%{time_total}`: from the start of the
     /// transfer to its end, without the process's start-up, as for the in-process clients).
-    static func curl(url: String) throws -> Sample {
-        let output = try runProgram(["curl", "-sN", url, "-o", "/dev/null", "-w", "%{time_total} %{size_download}"])
+    static func curl(url: String, options: [String] = []) throws -> Sample {
+        let output = try runProgram(
+            ["curl", "-sN"] + options + [url, "-o", "/dev/null", "-w", "%{time_total} %{size_download}"])
         let words = output.standardOutput.split(separator: " ")
         guard output.termination.status == 0, words.count == 2, let seconds = Double(words[0]),
             let bytes = Int(words[1])
@@ -53,8 +54,12 @@ enum Measurements {
     /// An `EventSource` consumed with `for try await` and a body that only counts: created,
     /// connected and drained under the clocks. It finishes at the end of the body, and does not
     /// reconnect, so a failure shows instead of being retried.
-    static func library(url: String) async throws -> Sample {
-        let configuration = EventSource.Configuration(reconnect: .disabled, endOfStream: .finish)
+    static func library(url: String, transport: HTTP2Front? = nil) async throws -> Sample {
+        var configuration = EventSource.Configuration(reconnect: .disabled, endOfStream: .finish)
+        if let transport {
+            configuration.tls.caFile = transport.certificatePath
+            configuration.transport.httpVersion = .http2
+        }
         let watch = Stopwatch()
         let source = EventSource(url: url, configuration: configuration)
         var events = 0
@@ -85,6 +90,15 @@ enum Measurements {
         parser.finish()
         return (outputBytes * repeats, events * repeats)
     }
+}
+
+/// nginx in front of blast for `--http2`: the URL and the CA file that verifies it.
+struct HTTP2Front {
+    var url: String
+    var certificatePath: String
+
+    /// curl's options for it.
+    var curlOptions: [String] { ["--http2", "--cacert", certificatePath] }
 }
 
 /// The whole file in memory.

@@ -16,12 +16,15 @@ struct Options {
     var sseListen: String? = BenchPaths.benchmarks + "/.build/release/sse-listen"
     /// Which clients to measure.
     var clients = Client.allCases
+    /// Measure over HTTP/2 through nginx (TLS): curl --http2 and EventSource only.
+    var http2 = false
     /// `--help` was given.
     var showsHelp = false
 
     static let usage = """
         usage: client-bench [--runs N] [--mixed-repeats K] [--tokens-repeats K] [--quick]
                             [--corpus-dir DIR] [--sse-listen PATH | --no-sse-listen] [--clients LIST]
+                            [--http2]
 
         Throughput of SSE clients over loopback against shared/bench/blast.c, in one run: the raw
         socket (sink.c), curl, EventSource (this library), sse-listen, and async-http-client 1.37.0
@@ -36,6 +39,8 @@ struct Options {
                                built by `swift build -c release --package-path Benchmarks --product sse-listen`)
           --no-sse-listen      skip sse-listen
           --clients LIST       comma-separated subset of: \(Client.allCases.map(\.rawValue).joined(separator: ","))
+          --http2              put nginx (TLS, HTTP/2 by ALPN) in front of blast.c, and measure curl
+                               --http2 and EventSource through it (the other clients speak no HTTP/2)
           -h, --help           show this help
 
         Environment: SHARED_BENCH, the folder holding gen_corpus.py, blast.c and sink.c (default: the
@@ -63,6 +68,7 @@ struct Options {
                     }
                     return client
                 }
+            case "--http2": http2 = true
             case "-h", "--help": showsHelp = true
             default: throw BenchmarkError("unknown argument '\(name)'")
             }

@@ -3,6 +3,8 @@ import BenchSupport
 /// Everything `streams-bench` measured, and its Markdown report.
 struct Result {
     var options: Options
+    /// What was measured, when not ticker.c directly.
+    var label: String?
     var loadAtStart: String
     var loadAtEnd = "?"
     var snapshots: [Snapshot] = []
@@ -48,7 +50,7 @@ struct Result {
         let cpuPerThousand = window.events > 0 ? window.cpuSeconds / Double(window.events) * 1000 : .nan
         let addedThreads = window.maximumThreads - before.threads
 
-        var text = "## streams-bench: \(grouped(streams)) EventSources in one process (ticker.c)\n\n"
+        var text = "## streams-bench: \(grouped(streams)) EventSources in one process (\(label ?? "ticker.c"))\n\n"
         text += "One \(90 + options.padding)-byte event per stream every \(options.intervalMilliseconds) ms, "
         text += "spread evenly; measured for \(fixed(window.seconds, 1)) s with all streams open; "
         text += "load average \(loadAtStart) at the start, \(loadAtEnd) at the end.\n\n"
@@ -73,6 +75,7 @@ struct Result {
             "events received while measuring", "\(grouped(window.events)) (expected ≈ \(grouped(Int(expectedEvents))))",
         ])
         figures.add(["fewest events on one stream", grouped(fewestEventsPerStream)])
+        figures.add(["sockets open (max while measuring): the connections", grouped(window.maximumSockets)])
         figures.add(["OS threads added by the library (max while measuring − before)", String(addedThreads)])
         figures.add([
             "resident memory per stream, (all − none) / \(grouped(streams))", fixed(perStream / 1024, 1) + " KiB",
@@ -124,11 +127,73 @@ struct Result {
         return text
     }
 
+    /// Resident memory per stream, (all − none) / streams, in bytes.
+    var residentBytesPerStream: Double {
+        Double(snapshots.last!.residentBytes - snapshots.first!.residentBytes) / Double(options.streams)
+    }
+
+    /// The figures another process reads back (``Summary``), as one line of `key=value` pairs.
+    var summaryLine: String {
+        let cpuPerThousand = window.events > 0 ? window.cpuSeconds / Double(window.events) * 1e6 : .nan
+        return "summary streams=\(options.streams) connections=\(window.maximumSockets) "
+            + "rss_per_stream=\(Int(residentBytesPerStream)) cpu_ms_per_1000=\(cpuPerThousand) "
+            + "p50_ms=\(latencies.median) p99_ms=\(latencies.percentile(99)) events=\(window.events) "
+            + "threads=\(window.maximumThreads) problems=\(problems.count)"
+    }
+
     /// Whether the thread count with all streams open is within two of the count with one: the
     /// library's I/O thread is one, whatever the number of streams; a thread or two of the
     /// runtime's may come and go.
     private var snapshotsShowConstantThreads: Bool {
         guard let one = snapshots.first(where: { $0.streams == 1 }) else { return false }
         return window.maximumThreads <= one.threads + 2
+    }
+}
+
+/// The figures of one `--url` run, read back from its ``Result/summaryLine``.
+struct Summary {
+    var fields: [String: Double] = [:]
+
+    /// Parses the `summary …` line of a run's output; `nil` without one.
+    init?(_ output: String) {
+        guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("summary ") }) else { return nil }
+        for pair in line.dropFirst(8).split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
+        }
+    }
+
+    subscript(_ key: String) -> Double { fields[key] ?? .nan }
+}
+
+/// `--http2-versus-http1`: the two runs' reports, then their figures side by side.
+struct Comparison {
+    var options: Options
+    var reports: [String] = []
+    /// HTTP/1.1's, then HTTP/2's.
+    var summaries: [Summary] = []
+
+    var problems: [String] {
+        summaries.count == 2 && summaries.allSatisfy({ $0["problems"] == 0 }) ? [] : ["a run had problems"]
+    }
+
+    var markdown: String {
+        var text = reports.joined(separator: "\n")
+        guard summaries.count == 2 else { return text }
+        let (h1, h2) = (summaries[0], summaries[1])
+        text += "\n## HTTP/2 against HTTP/1.1: \(grouped(options.streams)) streams through nginx (TLS) to ticker.c\n\n"
+        var table = MarkdownTable(["figure", "HTTP/1.1", "HTTP/2", "HTTP/2 ÷ HTTP/1.1"])
+        func row(_ name: String, _ key: String, scale: Double = 1, digits: Int, unit: String) {
+            let (a, b) = (h1[key] * scale, h2[key] * scale)
+            table.add([name, fixed(a, digits) + unit, fixed(b, digits) + unit, fixed(b / a, 2) + "×"])
+        }
+        row("TCP connections", "connections", digits: 0, unit: "")
+        row("resident memory per stream", "rss_per_stream", scale: 1.0 / 1024, digits: 1, unit: " KiB")
+        row("client CPU per 1,000 events", "cpu_ms_per_1000", digits: 1, unit: " ms")
+        row("delivery latency p50", "p50_ms", digits: 3, unit: " ms")
+        row("delivery latency p99", "p99_ms", digits: 3, unit: " ms")
+        row("events received while measuring", "events", digits: 0, unit: "")
+        text += table.text
+        return text
     }
 }

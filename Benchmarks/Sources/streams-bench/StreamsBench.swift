@@ -11,10 +11,21 @@ enum StreamsBench {
     static func main() async {
         DiscardingMetrics.bootstrapIfAsked()
         await benchmarkMain("streams-bench", Options.self) { options in
+            if options.comparesHTTP2 {
+                let comparison = try compareHTTP2(options)
+                print(comparison.markdown, terminator: "")
+                return comparison.problems.isEmpty
+            }
             let result = try await run(options)
             print(result.markdown, terminator: "")
+            if options.url != nil { print(result.summaryLine) }
             return result.problems.isEmpty
         }
+    }
+
+    /// The ticker's path and query for `options`.
+    static func pathAndQuery(_ options: Options) -> String {
+        "/?interval_us=\(options.intervalMilliseconds * 1000)&pad=\(options.padding)&phase=spread"
     }
 
     static func run(_ options: Options) async throws -> Result {
@@ -22,11 +33,64 @@ enum StreamsBench {
         guard fileLimit >= options.streams + 64 else {
             throw BenchmarkError("the open-file limit is \(fileLimit), too low for \(options.streams) streams")
         }
+        if let base = options.url {
+            var configuration = EventSource.Configuration()
+            configuration.tls.caFile = options.caFile
+            configuration.transport.httpVersion =
+                switch options.httpVersion {
+                case "1.1": .http1_1
+                case "2": .http2
+                default: .automatic
+                }
+            var result = try await measure(options, url: base + pathAndQuery(options), configuration: configuration)
+            result.label = "\(base), HTTP/\(options.httpVersion ?? "default")"
+            result.loadAtEnd = loadAverage()
+            return result
+        }
         let ticker = try CompiledProgram(source: BenchPaths.servers + "/ticker.c")
         defer { ticker.remove() }
         let server = try LocalServer.ticker(ticker)
-        let pathAndQuery = "/?interval_us=\(options.intervalMilliseconds * 1000)&pad=\(options.padding)&phase=spread"
-        let url = server.url(pathAndQuery)
+        var result = try await measure(options, url: server.url(pathAndQuery(options)), configuration: .init())
+        result.floor = try measureFloor(options, port: server.port, pathAndQuery: pathAndQuery(options))
+        result.serverCPUSeconds = server.stop()
+        result.loadAtEnd = loadAverage()
+        return result
+    }
+
+    /// HTTP/1.1 and HTTP/2 through one nginx (TLS) in front of one ticker.c, each measured by a
+    /// fresh process of this program (`--url`), so that neither inherits the other's heap.
+    static func compareHTTP2(_ options: Options) throws -> Comparison {
+        let ticker = try CompiledProgram(source: BenchPaths.servers + "/ticker.c")
+        defer { ticker.remove() }
+        let server = try LocalServer.ticker(ticker)
+        defer { server.stop() }
+        let nginx = try NginxFront(.proxy(upstreamPort: server.port))
+        defer { nginx.stop() }
+        var comparison = Comparison(options: options)
+        for version in ["1.1", "2"] {
+            printError("streams-bench: \(options.streams) streams over HTTP/\(version) through nginx")
+            let output = try runProgram([
+                "/proc/self/exe", "--url", nginx.url(""), "--cacert", nginx.certificatePath, "--http-version", version,
+                "--streams", "\(options.streams)", "--seconds", "\(options.seconds)",
+                "--interval-ms", "\(options.intervalMilliseconds)", "--pad", "\(options.padding)",
+                "--ramp-step", "\(options.rampStep ?? 100)",
+            ])
+            let progress = output.standardError.split(separator: "\n").joined(separator: "\n")
+            if !progress.isEmpty { printError(progress) }
+            guard let summary = Summary(output.standardOutput) else {
+                throw BenchmarkError("the HTTP/\(version) run failed: \(output.standardOutput)")
+            }
+            comparison.reports.append(output.standardOutput.split(separator: "\nsummary ")[0] + "\n")
+            comparison.summaries.append(summary)
+        }
+        return comparison
+    }
+
+    /// Opens `options.streams` sources of `url` with `configuration`, stepping up 1, 10, 100, …,
+    /// then measures them all for `options.seconds`.
+    static func measure(_ options: Options, url: String, configuration: EventSource.Configuration) async throws
+        -> Result
+    {
         var result = Result(options: options, loadAtStart: loadAverage())
 
         // The cooperative pool's threads start on first use: start them before the baseline.
@@ -37,16 +101,20 @@ enum StreamsBench {
 
         let progress = Progress()
         var sources: [EventSource] = []
-        let ramp = Set([1, 10, 100, options.streams].filter { $0 <= options.streams }).sorted()
+        let measured = Set([1, 10, 100, options.streams].filter { $0 <= options.streams })
+        // With --ramp-step, the streams open that many at a time between the measured points.
+        let steps = options.rampStep.map { Set(stride(from: $0, to: options.streams, by: $0)) } ?? []
+        let ramp = measured.union(steps).sorted()
         let interval = Double(options.intervalMilliseconds) / 1000
         let perStream = try await withThrowingTaskGroup(of: [Delivery].self) { group in
             for target in ramp {
                 while sources.count < target {
-                    let source = EventSource(url: url)
+                    let source = EventSource(url: url, configuration: configuration)
                     sources.append(source)
                     group.addTask { try await consume(source, progress: progress) }
                 }
                 try await waitUntilOpen(target, progress: progress)
+                guard measured.contains(target) else { continue }
                 // One more interval, so that every stream has been through a whole cycle, then
                 // two more to see the CPU time per event at this number of streams.
                 try await Task.sleep(for: .seconds(max(1, interval)))
@@ -69,6 +137,7 @@ enum StreamsBench {
                 try await Task.sleep(for: .milliseconds(min(1000, Int((end - Clock.seconds()) * 1000) + 1)))
                 window.maximumThreads = max(window.maximumThreads, ProcessStatistics.threadCount())
                 window.maximumResidentBytes = max(window.maximumResidentBytes, ProcessStatistics.residentBytes())
+                window.maximumSockets = max(window.maximumSockets, ProcessStatistics.socketCount())
             }
             window.end = Clock.nanoseconds()
             window.cpuSeconds = ProcessStatistics.cpuSeconds() - cpuStart
@@ -80,9 +149,6 @@ enum StreamsBench {
             for try await part in group { all.append(part) }
             return all
         }
-        result.floor = try measureFloor(options, port: server.port, pathAndQuery: pathAndQuery)
-        result.serverCPUSeconds = server.stop()
-        result.loadAtEnd = loadAverage()
         result.record(perStream)
         return result
     }
@@ -159,6 +225,8 @@ struct Window {
     var events = 0
     var maximumThreads = 0
     var maximumResidentBytes = 0
+    /// The most sockets open at once: the connections.
+    var maximumSockets = 0
 
     var seconds: Double { Double(end - start) / 1e9 }
 }

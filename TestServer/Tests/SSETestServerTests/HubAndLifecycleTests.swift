@@ -213,5 +213,37 @@ struct ExecutableTests {
     @Test("rejects unknown arguments with exit code 1", .enabled(if: executablePath != nil))
     func badArgument() async throws {
         #expect(try await ChildProcess.run(executablePath!, ["--bogus"]).status == 1)
+        let half = try await ChildProcess.run(executablePath!, ["--tls-cert", "cert.pem"])
+        #expect(half.status == 1)
+        #expect(half.stderrText.contains("--tls-cert needs --tls-key"))
+    }
+
+    @Test(
+        "--tls-cert and --tls-key: https, HTTP/2 by ALPN for curl; a key file that holds no key is an error",
+        .enabled(if: executablePath != nil))
+    func tls() async throws {
+        let certificates = try await TLSTerminator()
+        let process = try ChildProcess(
+            executablePath!,
+            [
+                "--port", "0", "--tls-cert", certificates.path("server.pem"), "--tls-key",
+                certificates.path("server.key"),
+            ])
+        let line = try await process.firstLine()
+        #expect(line.hasPrefix("listening on https://127.0.0.1:"))
+        let url = String(line.dropFirst("listening on ".count)) + "/events?count=2&interval=0"
+        let curl = try await ChildProcess.run(
+            "/usr/bin/env", ["curl", "-sS", "-i", "--cacert", certificates.path("ca.pem"), url], timeout: .seconds(20))
+        #expect(curl.status == 0, "\(curl.stderrText)")
+        #expect(curl.stdoutText.hasPrefix("HTTP/2 200"))
+        #expect(curl.stdoutText.hasSuffix(numberedText(1...2)))
+        process.send(SIGINT)
+        #expect(try await process.finish().status == 0)
+
+        let mismatched = try await ChildProcess.run(
+            executablePath!,
+            ["--port", "0", "--tls-cert", certificates.path("server.pem"), "--tls-key", certificates.path("ca.pem")])
+        #expect(mismatched.status == 1)
+        #expect(mismatched.stderrText.contains("TLS"), "\(mismatched.stderrText)")
     }
 }
