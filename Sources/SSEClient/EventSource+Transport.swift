@@ -160,6 +160,12 @@ extension EventSource {
         /// Hosts (and domains, with their subdomains) that bypass the proxy, as in `NO_PROXY`
         /// (which this replaces); `*` bypasses it for every host. Default: none.
         public var bypass: [String]
+        /// For an `https://` proxy: a PEM file of the CAs that verify its certificate (curl's
+        /// `--proxy-cacert`), as ``TLS/caFile`` does for the server. Default: `nil`, the system's.
+        public var caFile: String?
+        /// For an `https://` proxy: whether its certificate and name are verified. Default:
+        /// `true`; `false` (curl's `--proxy-insecure`) is for testing only.
+        public var verifiesPeer = true
 
         init(kind: Kind, credentials: Credentials? = nil, bypass: [String] = []) {
             self.kind = kind

@@ -181,19 +181,27 @@ public struct ListenPlan: Sendable {
             configuration.tls.verifiesPeer = false
         }
         if let caFile = request.caFile {
-            let bundle: [UInt8]
-            do {
-                bundle = try FileIO.readFile(caFile, limit: 64 * 1024 * 1024)
-            } catch {
-                throw .unreadableFile("cannot read --cacert file '\(caFile)': \(error.message)")
-            }
-            if let problem = PEMBundle.problem(with: bundle, path: caFile) {
-                throw .unreadableFile("--cacert file '\(caFile)' is not a CA bundle in PEM format: \(problem)")
-            }
+            try checkCABundle(caFile, option: "--cacert")
             configuration.tls.caFile = caFile
+        }
+        if let caFile = configuration.transport.proxy.caFile {
+            try checkCABundle(caFile, option: "--proxy-cacert")
         }
         configuration.acceptsCompression = request.compressed
         return configuration
+    }
+
+    /// Throws unless `path` (given with `option`) is a readable CA bundle in PEM format.
+    private static func checkCABundle(_ path: String, option: String) throws(ListenError) {
+        let bundle: [UInt8]
+        do {
+            bundle = try FileIO.readFile(path, limit: 64 * 1024 * 1024)
+        } catch {
+            throw .unreadableFile("cannot read \(option) file '\(path)': \(error.message)")
+        }
+        if let problem = PEMBundle.problem(with: bundle, path: path) {
+            throw .unreadableFile("\(option) file '\(path)' is not a CA bundle in PEM format: \(problem)")
+        }
     }
 
     /// A `Duration` from seconds given on the command line, capped at about 30 years.

@@ -56,7 +56,9 @@ public struct ListenSession: Sendable {
     /// Creates a session for `plan`: its output format and colours, filters, limits, `--quiet`
     /// and `--verbose`.
     public init(plan: ListenPlan) {
-        reporter = StatusReporter(url: plan.url, verbose: plan.verbose)
+        reporter = StatusReporter(
+            url: plan.url, verbose: plan.verbose,
+            throughHTTPSProxy: plan.configuration.transport.proxy.description.lowercased().hasPrefix("https://"))
         formatter = EventFormatter(
             format: plan.format, style: plan.stdoutStyle, field: plan.field, joinsEvents: plan.joinsEvents)
         eventTypes = plan.eventTypes

@@ -63,10 +63,15 @@ public struct StatusReporter: Sendable {
     /// Whether the current connection got as far as an open stream.
     private var isOpen = false
 
-    /// Creates a reporter for `url`.
-    public init(url: String, verbose: Bool) {
+    /// Whether requests go through an `https://` proxy, whose certificate may be the one that
+    /// failed verification.
+    private let throughHTTPSProxy: Bool
+
+    /// Creates a reporter for `url`; `throughHTTPSProxy` when `-x https://…` is in use.
+    public init(url: String, verbose: Bool, throughHTTPSProxy: Bool = false) {
         self.displayURL = Self.redactedURL(url)
         self.verbose = verbose
+        self.throughHTTPSProxy = throughHTTPSProxy
     }
 
     /// The lines for one update of the source (often none).
@@ -157,10 +162,12 @@ public struct StatusReporter: Sendable {
                 // The library's sentence words the last failure as one among retries.
                 return [StatusLine(.error, redacting(error.description, url: error.url))]
             case .tlsVerification(let message):
-                let text = Self.tlsFailure(url: error.url, message: message, wrongHost: false)
+                let text = Self.tlsFailure(
+                    url: error.url, message: message, wrongHost: false, throughHTTPSProxy: throughHTTPSProxy)
                 return [StatusLine(.error, redacting(text, url: error.url))]
             case .tlsHostNameMismatch(let message):
-                let text = Self.tlsFailure(url: error.url, message: message, wrongHost: true)
+                let text = Self.tlsFailure(
+                    url: error.url, message: message, wrongHost: true, throughHTTPSProxy: throughHTTPSProxy)
                 return [StatusLine(.error, redacting(text, url: error.url))]
             case .truncated(let expected, let lastFailure):
                 // The answer is incomplete: say what was awaited, and what cut it.
@@ -187,13 +194,18 @@ public struct StatusReporter: Sendable {
 
     /// A TLS verification failure in the command's terms: the library's sentence names its API
     /// (a CA file, insecure mode); this one names `--cacert FILE` and `-k`, and does not suggest
-    /// a CA when the certificate is for another host name, where a CA would not help.
-    static func tlsFailure(url: String, message: String, wrongHost: Bool) -> String {
-        let hint =
+    /// a CA when the certificate is for another host name, where a CA would not help. Through an
+    /// `https://` proxy either certificate may be the one (libcurl does not say which), so it
+    /// names the proxy's options too.
+    static func tlsFailure(url: String, message: String, wrongHost: Bool, throughHTTPSProxy: Bool = false) -> String {
+        var hint =
             wrongHost
             ? "the certificate is for another host name: connect with a name it was issued for, "
                 + "or use -k to skip verification (for testing only)"
             : "pass the issuing CA with --cacert FILE, or use -k to skip verification (for testing only)"
+        if throughHTTPSProxy {
+            hint += "; or the https:// proxy's: --proxy-cacert FILE, --proxy-insecure"
+        }
         return "TLS certificate of \(url) could not be verified: \(message) (\(hint))"
     }
 

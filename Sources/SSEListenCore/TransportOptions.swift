@@ -61,6 +61,20 @@ public struct TransportOptions: ParsableArguments {
     )
     public var proxyUser: String?
 
+    /// `--proxy-cacert`.
+    @Option(
+        name: .customLong("proxy-cacert"),
+        help: ArgumentHelp("Verify an https:// proxy with the CA certificates in this PEM file.", valueName: "file")
+    )
+    public var proxyCAFile: String?
+
+    /// `--proxy-insecure`.
+    @Flag(
+        name: .customLong("proxy-insecure"),
+        help: "Do not verify an https:// proxy's certificate (for testing only)."
+    )
+    public var proxyInsecure = false
+
     /// `--unix-socket`.
     @Option(
         name: .customLong("unix-socket"),
@@ -148,6 +162,9 @@ public struct TransportOptions: ParsableArguments {
             transport.proxy.credentials = credentials
             transport.proxy.bypass = bypass
         }
+        // Checked as --cacert is, where the request options are read (ListenPlan).
+        transport.proxy.caFile = proxyCAFile
+        transport.proxy.verifiesPeer = !proxyInsecure
 
         if let unixSocket {
             guard !unixSocket.isEmpty else { throw ValidationError("--unix-socket needs a path") }

@@ -47,6 +47,42 @@ struct ProxyEndToEndTests {
     }
 
     @Test(
+        "an https:// proxy (TLS in front of tinyproxy): --proxy-cacert verifies it, without it the proxy's CA is unknown; --proxy-insecure skips the check"
+    )
+    func httpsProxy() async throws {
+        let tls = try await TLSTerminator()
+        try await TestServer.withRunning { server in
+            try await LocalProxy.withTinyproxy(credentials: Self.credentials) { proxyPort in
+                try await tls.withListener(upstreamPort: proxyPort) { tlsProxyPort in
+                    let proxy = ["-x", "https://127.0.0.1:\(tlsProxyPort)", "-U", Self.proxyUser, "--no-reconnect"]
+                    let url = server.url(for: .numbered(count: 2))
+                    let verified = try await ListenProcess.run(
+                        proxy + ["--proxy-cacert", tls.path("ca.pem"), url])
+                    #expect(verified.status == 0, "\(verified.stderr)")
+                    #expect(verified.ids == ["1", "2"])
+                    // Forwarded by tinyproxy (Via), the credentials kept to the proxy.
+                    let request = try #require(server.requests.first)
+                    #expect(request.header("Via") != nil)
+                    #expect(Self.proxyHeaders(request).isEmpty)
+
+                    let unverified = try await ListenProcess.run(proxy + [url])
+                    #expect(unverified.status == 2, "\(unverified.stderr)")
+                    #expect(unverified.stderr.contains("--proxy-cacert FILE"), "\(unverified.stderr)")
+                    #expect(server.requests.count == 1)
+
+                    let insecure = try await ListenProcess.run(proxy + ["--proxy-insecure", url])
+                    #expect(insecure.status == 0, "\(insecure.stderr)")
+                    #expect(insecure.ids == ["1", "2"])
+
+                    let notPEM = try await ListenProcess.run(proxy + ["--proxy-cacert", "/dev/null", url])
+                    #expect(notPEM.status == 1)
+                    #expect(notPEM.stderr.contains("--proxy-cacert file '/dev/null'"))
+                }
+            }
+        }
+    }
+
+    @Test(
         "plain http through tinyproxy with -U: forwarded (Via), and the credentials stop at the proxy; -v redacts them")
     func httpThroughProxy() async throws {
         try await TestServer.withRunning { server in

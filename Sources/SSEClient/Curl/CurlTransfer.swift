@@ -338,6 +338,14 @@ final class CurlTransfer: @unchecked Sendable {
                 let list = proxy.bypass.joined(separator: ",")
                 try check(sse_curl_easy_setopt_string(handle, CURLOPT_NOPROXY, list), "no-proxy list")
             }
+            // The TLS to an https:// proxy, verified on its own terms.
+            if let caFile = proxy.caFile {
+                try check(sse_curl_easy_setopt_string(handle, CURLOPT_PROXY_CAINFO, caFile), "proxy CA file")
+            }
+            if !proxy.verifiesPeer {
+                try check(sse_curl_easy_setopt_long(handle, CURLOPT_PROXY_SSL_VERIFYPEER, 0), "proxy TLS")
+                try check(sse_curl_easy_setopt_long(handle, CURLOPT_PROXY_SSL_VERIFYHOST, 0), "proxy TLS")
+            }
         }
         // The proxy's answer to CONNECT is not the server's head.
         try check(sse_curl_easy_setopt_long(handle, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1), "proxy")
