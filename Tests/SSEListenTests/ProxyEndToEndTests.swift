@@ -15,33 +15,37 @@ struct ProxyEndToEndTests {
         request.headers.map(\.name).filter { ["proxy-authorization", "proxy-connection"].contains($0.lowercased()) }
     }
 
-    @Test("https through tinyproxy's CONNECT with -U: the stream arrives; the origin sees no proxy header at all")
+    @Test(
+        "https through tinyproxy's CONNECT with -U: the stream arrives, over HTTP/2 inside the tunnel; the origin sees no proxy header at all"
+    )
     func httpsThroughConnect() async throws {
         let tls = try await TLSTerminator()
-        try await TestServer.withRunning { server in
-            try await tls.withListener(upstreamPort: server.port) { tlsPort in
-                try await LocalProxy.withTinyproxy(credentials: Self.credentials) { proxyPort in
-                    let url = "https://127.0.0.1:\(tlsPort)/events?count=2"
-                    let result = try await ListenProcess.run([
-                        "-x", "http://127.0.0.1:\(proxyPort)", "-U", Self.proxyUser, "--cacert", tls.path("ca.pem"),
-                        "--no-reconnect", url,
-                    ])
-                    #expect(result.status == 0, "\(result.stderr)")
-                    #expect(result.ids == ["1", "2"])
-                    let request = try #require(server.requests.first)
-                    #expect(Self.proxyHeaders(request).isEmpty)
-                    // A tunnel: the proxy did not touch the request (it adds Via to those it forwards).
-                    #expect(request.header("Via") == nil)
-                    #expect(!result.stderr.contains(Self.credentials.password))
+        let identity = TestServer.TLS(
+            certificateChainFile: tls.path("server.pem"), privateKeyFile: tls.path("server.key"))
+        try await TestServer.withRunning(configuration: .init(tls: identity)) { server in
+            try await LocalProxy.withTinyproxy(credentials: Self.credentials) { proxyPort in
+                let url = server.url(for: .numbered(count: 2))
+                let result = try await ListenProcess.run([
+                    "-x", "http://127.0.0.1:\(proxyPort)", "-U", Self.proxyUser, "--cacert", tls.path("ca.pem"),
+                    "--no-reconnect", url,
+                ])
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.ids == ["1", "2"])
+                let request = try #require(server.requests.first)
+                #expect(Self.proxyHeaders(request).isEmpty)
+                // A tunnel: the proxy did not touch the request (it adds Via to those it forwards),
+                // and ALPN inside it agreed on HTTP/2.
+                #expect(request.header("Via") == nil)
+                #expect(request.httpVersion == "HTTP/2")
+                #expect(!result.stderr.contains(Self.credentials.password))
 
-                    // Without credentials the proxy refuses the tunnel: fatal (exit 2), saying so.
-                    let refused = try await ListenProcess.run([
-                        "-x", "http://127.0.0.1:\(proxyPort)", "--cacert", tls.path("ca.pem"), url,
-                    ])
-                    #expect(refused.status == 2)
-                    #expect(refused.stderr.contains("407") && refused.stderr.contains("-U USER:PASSWORD"))
-                    #expect(server.requests.count == 1)
-                }
+                // Without credentials the proxy refuses the tunnel: fatal (exit 2), saying so.
+                let refused = try await ListenProcess.run([
+                    "-x", "http://127.0.0.1:\(proxyPort)", "--cacert", tls.path("ca.pem"), url,
+                ])
+                #expect(refused.status == 2)
+                #expect(refused.stderr.contains("407") && refused.stderr.contains("-U USER:PASSWORD"))
+                #expect(server.requests.count == 1)
             }
         }
     }
