@@ -257,8 +257,10 @@ public struct StatusReporter: Sendable {
             }
         }
         let version = head.httpVersion.isEmpty ? "" : head.httpVersion + " "
-        lines.append(
-            StatusLine(.detail, "< \(version)\(head.status) \(reasonPhrase(head.status))".trimmingTrailingSpaces()))
+        // HTTP/2 and later have no reason phrase on the wire, so none is shown (as curl does).
+        let reason = head.httpVersion.hasPrefix("HTTP/2") || head.httpVersion.hasPrefix("HTTP/3")
+            ? "" : reasonPhrase(head.status)
+        lines.append(StatusLine(.detail, "< \(version)\(head.status) \(reason)".trimmingTrailingSpaces()))
         for header in head.headers {
             lines.append(StatusLine(.detail, "< " + redacted(header).description))
         }
