@@ -185,7 +185,8 @@ struct HTTP2MultiplexingTests {
             let resumedFrom = server.requests.filter { $0.queryValue("dropAfter") != nil }.dropFirst()
                 .compactMap { $0.header("Last-Event-ID").flatMap { Int($0) } }
             #expect(resumedFrom.count >= 5)
-            #expect(zip(resumedFrom, resumedFrom.dropFirst()).allSatisfy { $0 < $1 && $1 - $0 <= 7 }, "\(resumedFrom)")
+            // (An attempt may deliver nothing before its reset: the next resumes from the same id.)
+            #expect(zip(resumedFrom, resumedFrom.dropFirst()).allSatisfy { $0 <= $1 && $1 - $0 <= 7 }, "\(resumedFrom)")
             // A stream's reset leaves the connection to the others, and to the next attempt.
             #expect(server.connectionCount == 1)
             #expect(Set(server.requests.map(\.connection)) == [1])
