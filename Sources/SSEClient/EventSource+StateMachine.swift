@@ -217,7 +217,9 @@ extension EventSource {
             case let last:
                 if let last { queue.append(last) }
                 buffer = spareBuffers.popLast() ?? []
-                buffer.reserveCapacity(min(Self.chunkCapacity, max(bytes.count, 4096)))
+                // Small to start: a slow stream's buffer holds one event at a time, and 4 KiB
+                // here was an eighth of a thousand streams' memory; appends grow it for a fast one.
+                buffer.reserveCapacity(min(Self.chunkCapacity, max(bytes.count, 512)))
             }
             buffer.append(contentsOf: bytes)
             queue.append(.bytes(buffer))

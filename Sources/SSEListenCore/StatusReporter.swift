@@ -258,7 +258,8 @@ public struct StatusReporter: Sendable {
         }
         let version = head.httpVersion.isEmpty ? "" : head.httpVersion + " "
         // HTTP/2 and later have no reason phrase on the wire, so none is shown (as curl does).
-        let reason = head.httpVersion.hasPrefix("HTTP/2") || head.httpVersion.hasPrefix("HTTP/3")
+        let reason =
+            head.httpVersion.hasPrefix("HTTP/2") || head.httpVersion.hasPrefix("HTTP/3")
             ? "" : reasonPhrase(head.status)
         lines.append(StatusLine(.detail, "< \(version)\(head.status) \(reason)".trimmingTrailingSpaces()))
         for header in head.headers {

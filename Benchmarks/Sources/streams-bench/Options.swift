@@ -13,6 +13,8 @@ struct Options {
     /// Open the streams this many at a time, each batch once the last has its first events;
     /// `nil`: 1, 10, 100, then all the rest at once.
     var rampStep: Int?
+    /// Also run the Python peers (aiohttp, httpx-sse) on the same ticker, after the C floor.
+    var runsPeers = false
     /// Measure HTTP/2 against HTTP/1.1 through nginx (TLS), each in a process of its own.
     var comparesHTTP2 = false
     /// Measure the streams of this URL instead of starting ticker.c (no C floor then).
@@ -26,7 +28,7 @@ struct Options {
 
     static let usage = """
         usage: streams-bench [--streams N] [--seconds S] [--interval-ms MS] [--pad BYTES]
-                             [--ramp-step N]
+                             [--ramp-step N] [--peers]
                              [--http2-versus-http1 | --url URL [--cacert FILE] [--http-version 1.1|2]]
 
         Many concurrent EventSources in one process against Benchmarks/Servers/ticker.c (a C epoll
@@ -41,6 +43,9 @@ struct Options {
           --pad BYTES       padding in each event's data (default 32)
           --ramp-step N     open the streams N at a time, each batch once the last is open
                             (default: 1, 10, 100, then the rest at once)
+          --peers           also run Clients/peers.py on the same ticker after the C floor: Python
+                            asyncio with aiohttp (raw chunks) and with httpx-sse, the same streams
+                            counting events (pip install aiohttp httpx httpx-sse)
           --http2-versus-http1
                             put nginx (TLS, ALPN h2 and http/1.1) in front of ticker.c and measure
                             the streams over HTTP/1.1, then over HTTP/2, each in a fresh process
@@ -67,6 +72,7 @@ struct Options {
             case "--interval-ms": intervalMilliseconds = try arguments.integer(of: name, in: 1...600_000)
             case "--pad": padding = try arguments.integer(of: name, in: 0...60000)
             case "--ramp-step": rampStep = try arguments.integer(of: name, in: 1...30000)
+            case "--peers": runsPeers = true
             case "--http2-versus-http1": comparesHTTP2 = true
             case "--url": url = try arguments.value(of: name)
             case "--cacert": caFile = try arguments.value(of: name)

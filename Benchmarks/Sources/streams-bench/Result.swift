@@ -12,6 +12,8 @@ struct Result {
     var serverCPUSeconds = 0.0
     /// The C floor (`epoll_floor.c`) on the same server, afterwards.
     var floor: Floor?
+    /// The Python peers on the same server, after the floor (`--peers`).
+    var peers: [Peer] = []
     /// Delivery latencies in milliseconds of the events received within the window.
     var latencies = Distribution([])
     /// The fewest events one stream received within the window.
@@ -75,7 +77,7 @@ struct Result {
             "events received while measuring", "\(grouped(window.events)) (expected ≈ \(grouped(Int(expectedEvents))))",
         ])
         figures.add(["fewest events on one stream", grouped(fewestEventsPerStream)])
-        figures.add(["sockets open (max while measuring): the connections", grouped(window.maximumSockets)])
+        figures.add(["sockets open at the end of the window: the connections", grouped(window.maximumSockets)])
         figures.add(["OS threads added by the library (max while measuring − before)", String(addedThreads)])
         figures.add([
             "resident memory per stream, (all − none) / \(grouped(streams))", fixed(perStream / 1024, 1) + " KiB",
@@ -105,6 +107,38 @@ struct Result {
             fixed(latencies.percentile(99.9), 3) + " / " + fixed(latencies.maximum, 3) + " ms",
         ])
         text += figures.text + "\n"
+
+        if !peers.isEmpty, let floor {
+            text += "### The same job, the same server, the same run\n\n"
+            var table = MarkdownTable([
+                "client", "streams open", "resident per stream", "CPU per 1,000 events", "× the C floor",
+                "× EventSource", "p99 delivery",
+            ])
+            let ours = cpuPerThousand * 1000
+            table.add([
+                "EventSource (this library)", grouped(streams), fixed(perStream / 1024, 1) + " KiB",
+                fixed(ours, 1) + " ms",
+                fixed(ours / floor.cpuPerThousandEvents, 2) + "×", "1.00×", fixed(latencies.percentile(99), 3) + " ms",
+            ])
+            table.add([
+                "C floor (epoll_wait + read)", grouped(streams), "–", fixed(floor.cpuPerThousandEvents, 1) + " ms",
+                "1.00×",
+                fixed(floor.cpuPerThousandEvents / ours, 2) + "×", "–",
+            ])
+            for peer in peers {
+                if let failure = peer.failure {
+                    table.add([peer.name, "failed: \(failure)", "", "", "", "", ""])
+                    continue
+                }
+                table.add([
+                    "Python asyncio + \(peer.name)", grouped(Int(peer["opened"])),
+                    fixed(peer.residentBytesPerStream / 1024, 1) + " KiB", fixed(peer.cpuPerThousandEvents, 1) + " ms",
+                    fixed(peer.cpuPerThousandEvents / floor.cpuPerThousandEvents, 2) + "×",
+                    fixed(peer.cpuPerThousandEvents / ours, 2) + "×", fixed(peer["p99_ms"], 3) + " ms",
+                ])
+            }
+            text += table.text + "\n"
+        }
 
         var targets = MarkdownTable(["target (issue 6)", "measured", "verdict"])
         let threadsConstant = snapshotsShowConstantThreads

@@ -52,6 +52,11 @@ enum StreamsBench {
         let server = try LocalServer.ticker(ticker)
         var result = try await measure(options, url: server.url(pathAndQuery(options)), configuration: .init())
         result.floor = try measureFloor(options, port: server.port, pathAndQuery: pathAndQuery(options))
+        if options.runsPeers {
+            for peer in ["aiohttp", "httpx-sse"] {
+                result.peers.append(measurePeer(peer, options, port: server.port, pathAndQuery: pathAndQuery(options)))
+            }
+        }
         result.serverCPUSeconds = server.stop()
         result.loadAtEnd = loadAverage()
         return result
@@ -137,10 +142,12 @@ enum StreamsBench {
                 try await Task.sleep(for: .milliseconds(min(1000, Int((end - Clock.seconds()) * 1000) + 1)))
                 window.maximumThreads = max(window.maximumThreads, ProcessStatistics.threadCount())
                 window.maximumResidentBytes = max(window.maximumResidentBytes, ProcessStatistics.residentBytes())
-                window.maximumSockets = max(window.maximumSockets, ProcessStatistics.socketCount())
             }
             window.end = Clock.nanoseconds()
             window.cpuSeconds = ProcessStatistics.cpuSeconds() - cpuStart
+            // Counted after the CPU window: reading a thousand /proc/self/fd links is not the
+            // client's work.
+            window.maximumSockets = ProcessStatistics.socketCount()
             window.events = progress.events.load(ordering: .relaxed) - eventsStart
             result.window = window
 
@@ -178,6 +185,30 @@ enum StreamsBench {
         return Floor(events: events, cpuSeconds: cpu)
     }
 
+    /// A Python peer (`Clients/peers.py KIND`) on the same server, as many streams, measured as long.
+    static func measurePeer(_ kind: String, _ options: Options, port: Int, pathAndQuery: String) -> Peer {
+        let warmup = max(2, 2 * Double(options.intervalMilliseconds) / 1000)
+        printError("streams-bench: \(kind) (Python asyncio) on \(options.streams) streams")
+        do {
+            let output = try runProgram([
+                "python3", BenchPaths.clients + "/peers.py", kind, "\(port)", pathAndQuery, "\(options.streams)",
+                "\(warmup)", "\(options.seconds)",
+            ])
+            var fields: [String: Double] = [:]
+            for pair in output.standardOutput.split(whereSeparator: \.isWhitespace) {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
+            }
+            guard output.termination.status == 0, fields["events"] != nil else {
+                let reason = output.standardError.split(separator: "\n").last.map(String.init) ?? "no output"
+                return Peer(name: kind, fields: [:], failure: reason)
+            }
+            return Peer(name: kind, fields: fields, failure: nil)
+        } catch {
+            return Peer(name: kind, fields: [:], failure: "\(error)")
+        }
+    }
+
     /// Waits until `count` streams have received their first event (at most a minute).
     static func waitUntilOpen(_ count: Int, progress: Progress) async throws {
         let deadline = Clock.seconds() + 60
@@ -190,6 +221,18 @@ enum StreamsBench {
             try await Task.sleep(for: .milliseconds(50))
         }
     }
+}
+
+/// What a Python peer measured (``StreamsBench/measurePeer(_:_:port:pathAndQuery:)``), or why not.
+struct Peer {
+    var name: String
+    var fields: [String: Double]
+    var failure: String?
+
+    subscript(_ key: String) -> Double { fields[key] ?? .nan }
+
+    var cpuPerThousandEvents: Double { self["cpu_seconds"] / self["events"] * 1e6 }
+    var residentBytesPerStream: Double { (self["rss_all"] - self["rss_before"]) / max(1, self["opened"]) }
 }
 
 /// What the C floor measured: events and CPU seconds within its window.
@@ -225,7 +268,7 @@ struct Window {
     var events = 0
     var maximumThreads = 0
     var maximumResidentBytes = 0
-    /// The most sockets open at once: the connections.
+    /// The sockets open at the end of the window: the connections.
     var maximumSockets = 0
 
     var seconds: Double { Double(end - start) / 1e9 }
