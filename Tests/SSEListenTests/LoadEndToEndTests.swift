@@ -41,6 +41,8 @@ struct LoadEndToEndTests {
             #expect((client["rss_bytes"] as? Int ?? 0) > 0 && (client["threads"] as? Int ?? 0) > 0)
             #expect((report.object["connect_ms"] as? [String: Double])?["p50"] != nil)
             #expect(report.object["delivery_ms"] is NSNull)
+            #expect(report.object["delivery_all_open_ms"] is NSNull)
+            #expect(report.object["resume_ms"] is NSNull)
         }
     }
 
@@ -86,6 +88,11 @@ struct LoadEndToEndTests {
                 #expect(report.status == 0)
                 #expect((report.int("reconnects") ?? 0) >= 8, "\(extra)")
                 #expect(report.int("lost") == 0 && report.int("duplicated") == 0, "\(extra)")
+                // Each drop is followed by the first event of the resumed connection: at least
+                // 0, at most the run, and a stream ticking every 20 ms resumes within it.
+                let resume = try #require(report.object["resume_ms"] as? [String: Double], "\(extra)")
+                let (p50, maximum) = (resume["p50"] ?? -1, resume["max"] ?? .infinity)
+                #expect(p50 >= 0 && p50 <= maximum && maximum < 2_000, "\(resume)")
             }
             #expect(server.requests.contains { $0.header("Last-Event-ID") != nil })
         }
@@ -125,6 +132,10 @@ struct LoadEndToEndTests {
             let (p50, maximum) = (try #require(delivery["p50"]), try #require(delivery["max"]))
             // Loopback in one machine: at least 0, and not the age of the epoch.
             #expect(p50 >= 0 && p50 <= maximum && maximum < 10_000, "\(delivery)")
+            // Once all 4 were open: a part of the same events, so never later than all of them.
+            let allOpen = try #require(report.object["delivery_all_open_ms"] as? [String: Double])
+            #expect((allOpen["max"] ?? .infinity) <= maximum, "\(allOpen) against \(delivery)")
+            #expect((allOpen["p50"] ?? -1) >= 0)
         }
     }
 

@@ -52,6 +52,12 @@ struct LoadReport: Sendable {
     var connect: Percentiles?
     var firstEvent: Percentiles?
     var delivery: Percentiles?
+    /// The delivery latency of the events that arrived once every stream had been open at once:
+    /// without the ramp's connect storm. `nil` when unknown, or when not all opened.
+    var deliveryAllOpen: Percentiles?
+    /// From losing an open stream (a drop of ours or the server's) to the first event of the
+    /// connection that resumed it; `nil` without reconnects.
+    var resume: Percentiles?
     var client: Client
 
     var elapsedSeconds: Double {
@@ -85,6 +91,8 @@ struct LoadReport: Sendable {
             "\"connect_ms\":\(percentiles(connect))",
             "\"first_event_ms\":\(percentiles(firstEvent))",
             "\"delivery_ms\":\(percentiles(delivery))",
+            "\"delivery_all_open_ms\":\(percentiles(deliveryAllOpen))",
+            "\"resume_ms\":\(percentiles(resume))",
             "\"client\":{\"rss_bytes\":\(client.residentBytes),\"rss_bytes_before\":\(client.baselineResidentBytes),"
                 + "\"rss_bytes_per_stream\":\(perStreamBytes.map(String.init) ?? "null"),"
                 + "\"cpu_seconds\":\(String(fixed: client.cpuSeconds, digits: 3)),\"threads\":\(client.threads)}",
@@ -105,7 +113,7 @@ struct LoadReport: Sendable {
         text += row(
             "events",
             "\(events) in \(elapsed.secondsDescription), \(String(fixed: eventsPerSecond, digits: 1)) per second")
-        text += row("reconnects", "\(reconnects)")
+        text += row("reconnects", "\(reconnects)" + (resume.map { "; lost stream to resumed event \($0.text)" } ?? ""))
         if events == 0 {
             text += row("sequence", "–")
         } else if let lost, let duplicated {
@@ -121,6 +129,9 @@ struct LoadReport: Sendable {
         text += row("connect", connect?.text ?? "–")
         text += row("first event", firstEvent?.text ?? "–")
         text += row("delivery", delivery?.text ?? "unknown (--timestamp-field names the send time)")
+        if let deliveryAllOpen {
+            text += row("  all open", deliveryAllOpen.text + " (once every stream was open)")
+        }
         let mebibytes = Double(client.residentBytes) / 1_048_576
         let perStream =
             perStreamBytes.map { ", \(String(fixed: Double($0) / 1024, digits: 1)) KiB per stream" } ?? ""

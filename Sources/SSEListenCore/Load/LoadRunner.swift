@@ -36,7 +36,7 @@ struct LoadRunner: Sendable {
         let baselineResident = ProcessFigures.residentBytes()
         let start = ContinuousClock.now
         let deadline = start + duration
-        let shared = Shared()
+        let shared = Shared(target: connections)
         let progressTask = progress.map { progress in
             Task {
                 var previousEvents = 0
@@ -87,6 +87,8 @@ struct LoadRunner: Sendable {
         var isOpen = false
         var connectingSince = ContinuousClock.now
         var awaitingFirstEvent = true
+        // When an open stream was lost, until the first event of the connection that resumes it.
+        var droppedAt: ContinuousClock.Instant?
         let started = ContinuousClock.now
         do throws(EventSourceError) {
             for try await update in source.updates {
@@ -98,6 +100,10 @@ struct LoadRunner: Sendable {
                     if awaitingFirstEvent {
                         awaitingFirstEvent = false
                         shared.recordFirstEvent(now - started)
+                    }
+                    if let dropped = droppedAt {
+                        droppedAt = nil
+                        shared.recordResume(now - dropped)
                     }
                     shared.recordEvent(delivery: timestampField.flatMap { Self.delivery(of: event, at: $0) })
                     if let due = dropAt, eventsOnConnection >= due {
@@ -115,7 +121,10 @@ struct LoadRunner: Sendable {
                     isOpen = true
                     shared.opened()
                 case .state(.disconnected(let reason)):
-                    if isOpen { shared.closed() }
+                    if isOpen {
+                        shared.closed()
+                        droppedAt = droppedAt ?? .now
+                    }
                     isOpen = false
                     if case .failure(let error) = reason, !outcome.opened { outcome.failure = error }
                 default:
@@ -173,6 +182,8 @@ struct LoadRunner: Sendable {
             connect: LoadReport.Percentiles(figures.connect),
             firstEvent: LoadReport.Percentiles(figures.firstEvent),
             delivery: LoadReport.Percentiles(figures.delivery),
+            deliveryAllOpen: LoadReport.Percentiles(figures.deliveryAllOpen),
+            resume: LoadReport.Percentiles(figures.resume),
             client: ProcessFigures.current(
                 threadsAtPeak: figures.peakThreads, residentAtPeak: figures.peakResident,
                 baselineResident: baselineResident)
@@ -192,6 +203,13 @@ struct LoadRunner: Sendable {
             var connect = LogHistogram()
             var firstEvent = LogHistogram()
             var delivery = LogHistogram()
+            /// Whether every stream has been open at once: from then on, the ramp's connect
+            /// storm no longer delays events.
+            var allOpened = false
+            /// The delivery latencies of the events received once ``allOpened``.
+            var deliveryAllOpen = LogHistogram()
+            /// From losing an open stream to the first event of the connection that resumed it.
+            var resume = LogHistogram()
 
             func line(target: Int, eventsPerSecond: Int?) -> String {
                 let opening = max(0, registered - open)
@@ -208,6 +226,12 @@ struct LoadRunner: Sendable {
         }
 
         private let state = Mutex(State())
+        /// How many streams the run keeps open.
+        private let target: Int
+
+        init(target: Int) {
+            self.target = target
+        }
 
         var figures: Figures { state.withLock { $0.figures } }
 
@@ -239,6 +263,7 @@ struct LoadRunner: Sendable {
             state.withLock { state in
                 state.figures.open += 1
                 state.figures.peakOpen = max(state.figures.peakOpen, state.figures.open)
+                if state.figures.open >= target { state.figures.allOpened = true }
             }
         }
 
@@ -246,11 +271,15 @@ struct LoadRunner: Sendable {
         func recordReconnect() { state.withLock { $0.figures.reconnects += 1 } }
         func recordConnect(_ duration: Duration) { record(duration, \.connect) }
         func recordFirstEvent(_ duration: Duration) { record(duration, \.firstEvent) }
+        func recordResume(_ duration: Duration) { record(duration, \.resume) }
 
         func recordEvent(delivery: Duration?) {
             state.withLock { state in
                 state.figures.events += 1
-                if let delivery { state.figures.delivery.record(Self.microseconds(delivery)) }
+                guard let delivery else { return }
+                let microseconds = Self.microseconds(delivery)
+                state.figures.delivery.record(microseconds)
+                if state.figures.allOpened { state.figures.deliveryAllOpen.record(microseconds) }
             }
         }
 

@@ -14,8 +14,9 @@ public struct SSELoad: ParsableCommand {
             second; reconnects; events lost and duplicated per stream, from the event ids when
             they are integers (a gap or a repeat in a stream's sequence across its
             reconnects); connect and first-event times; the delivery latency when each event
-            carries its send time (--timestamp-field); and this process's memory, CPU time
-            and threads. Progress goes to standard error once a second.
+            carries its send time (--timestamp-field), over all events and over those that
+            arrived once every stream had been open (without the ramp's connect storm); and
+            this process's memory, CPU time and threads. Progress goes to standard error once a second.
 
             EXIT STATUS
               0    the run completed (the figures are figures, not a verdict)
