@@ -134,9 +134,10 @@ extension ServerContext {
         )
         onRequest?(request)
         let (registered, requestNumber) = state.update { state in
-            state.requests.append(request)
+            state.requestCount += 1
+            if configuration.keepsRequests { state.requests.append(request) }
             let registered = state.routes[path] ?? Router.responseID(inPath: path).flatMap { state.responseStreams[$0] }
-            return (registered, state.requests.count)
+            return (registered, state.requestCount)
         }
         func send(_ bytes: [UInt8]) {
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)

@@ -14,7 +14,7 @@ final class ServerState: Sendable {
 
         func isMet(by state: State) -> Bool {
             switch self {
-            case .requests(let count): state.requests.count >= count
+            case .requests(let count): state.requestCount >= count
             case .connections(let count): state.connectionCount >= count
             case .subscribers(let count): state.subscriberCount >= count
             case .closed(let connection): state.closedConnections[connection] != nil
@@ -25,6 +25,8 @@ final class ServerState: Sendable {
 
     struct State: Sendable {
         var requests: [RecordedRequest] = []
+        /// Requests read so far, kept or not (see ``TestServer/Configuration/keepsRequests``).
+        var requestCount = 0
         var connectionCount = 0
         var subscriberCount = 0
         /// The open connections, by number, for shutdown to close.

@@ -40,6 +40,11 @@ extension TestServer {
         /// plain text. Either way it serves HTTP/1.1 and HTTP/2 on one port.
         public var tls: TLS?
 
+        /// Whether every request is kept for ``TestServer/requests``. `true` by default, as tests
+        /// need; the executable turns it off, so a server under hours of load does not grow
+        /// (``TestServer/waitForRequests(count:timeout:)`` still counts them).
+        public var keepsRequests: Bool
+
         /// Creates a configuration; every setting has the default its property documents.
         public init(
             tickInterval: Duration = .zero,
@@ -50,7 +55,8 @@ extension TestServer {
             chaos: Chaos? = nil,
             initialHubHistory: [ServerSentEvent] = [],
             publishInterval: Duration? = nil,
-            tls: TLS? = nil
+            tls: TLS? = nil,
+            keepsRequests: Bool = true
         ) {
             self.tickInterval = tickInterval
             self.heartbeatInterval = heartbeatInterval
@@ -61,6 +67,7 @@ extension TestServer {
             self.initialHubHistory = initialHubHistory
             self.publishInterval = publishInterval
             self.tls = tls
+            self.keepsRequests = keepsRequests
         }
 
         /// The settings for people watching a demo: one event a second, no heartbeat.

@@ -316,7 +316,7 @@ public final class TestServer: Sendable {
 
     // MARK: What the server saw
 
-    /// Every request read so far, in order.
+    /// Every request read so far, in order (none when ``Configuration/keepsRequests`` is off).
     public var requests: [RecordedRequest] {
         context.state.read(\.requests)
     }
@@ -340,7 +340,7 @@ public final class TestServer: Sendable {
         context.state.read(\.subscriberCount)
     }
 
-    /// Returns the requests once at least `count` have been read.
+    /// Returns the requests (see ``requests``) once at least `count` have been read.
     ///
     /// - Throws: ``TestServerError`` with code `timedOut` after `timeout` (10 seconds by default).
     public func waitForRequests(count: Int, timeout: Duration = .seconds(10)) async throws -> [RecordedRequest] {

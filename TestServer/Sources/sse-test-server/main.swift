@@ -47,7 +47,12 @@ func fail(_ message: String) -> Never {
 struct Options {
     var host = "127.0.0.1"
     var port = 8080
-    var configuration = TestServer.Configuration.demo
+    var configuration: TestServer.Configuration = {
+        var configuration = TestServer.Configuration.demo
+        // Logged, not kept: a server under hours of load must not grow.
+        configuration.keepsRequests = false
+        return configuration
+    }()
     var quiet = false
     var unixSocket: String?
     var tlsCertificate: String?

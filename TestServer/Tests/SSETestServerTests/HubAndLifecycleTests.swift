@@ -179,6 +179,26 @@ struct LifecycleTests {
     }
 }
 
+@Suite("Request records", .timeLimit(.minutes(1)))
+struct RequestRecordTests {
+    @Test(
+        "keepsRequests off: requests are counted (waits see them) but not kept"
+    )
+    func notKept() async throws {
+        try await TestServer.withRunning(configuration: .init(keepsRequests: false)) { server in
+            for _ in 0..<3 {
+                let response = try await RawHTTPClient.exchange(port: server.port, .get("/events?count=2"))
+                #expect(response.text == numberedText(1...2))
+            }
+            #expect(try await server.waitForRequests(count: 3).isEmpty)
+            #expect(server.requests.isEmpty)
+            await #expect(throws: TestServerError.self) {
+                try await server.waitForRequests(count: 4, timeout: .milliseconds(200))
+            }
+        }
+    }
+}
+
 /// The `sse-test-server` executable, built next to the test bundle.
 let executablePath: String? = {
     var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
