@@ -127,6 +127,7 @@ let package = Package(
         .target(
             name: "SSETestSupport",
             dependencies: [
+                "SSETestServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

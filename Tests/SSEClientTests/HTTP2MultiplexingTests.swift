@@ -17,12 +17,8 @@ struct HTTP2MultiplexingTests {
         _ body: (TestServer, EventSource.Configuration) async throws -> Void
     ) async throws {
         let certificates = try await TLSTerminator()
-        let tls = TestServer.TLS(
-            certificateChainFile: certificates.path("server.pem"),
-            privateKeyFile: certificates.path("server.key"),
-            applicationProtocols: protocols
-        )
-        try await TestServer.withRunning(configuration: .init(tls: tls)) { server in
+        try await TestServer.withRunning(configuration: .init(tls: certificates.serverIdentity(offering: protocols))) {
+            server in
             try await body(server, .testing { $0.tls.caFile = certificates.path("ca.pem") })
         }
     }

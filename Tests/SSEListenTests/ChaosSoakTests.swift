@@ -31,9 +31,7 @@ struct ChaosSoakTests {
         // Over HTTP/2: TLS, so that ALPN negotiates it and libcurl multiplexes the library's
         // consumers on one connection (this libcurl cannot multiplex h2c, see HTTP2MultiplexingTests).
         let certificates = http2 ? try await TLSTerminator() : nil
-        let tls = certificates.map {
-            TestServer.TLS(certificateChainFile: $0.path("server.pem"), privateKeyFile: $0.path("server.key"))
-        }
+        let tls = certificates?.serverIdentity()
         let minutes = environment["SSE_SOAK_MINUTES"].flatMap(Double.init) ?? 0
         let duration: Duration = minutes > 0 ? .milliseconds(Int64(minutes * 60_000)) : .seconds(20)
         let seed = environment["SSE_SOAK_SEED"].flatMap { UInt64($0) } ?? 0x50AC

@@ -20,9 +20,7 @@ struct ProxyEndToEndTests {
     )
     func httpsThroughConnect() async throws {
         let tls = try await TLSTerminator()
-        let identity = TestServer.TLS(
-            certificateChainFile: tls.path("server.pem"), privateKeyFile: tls.path("server.key"))
-        try await TestServer.withRunning(configuration: .init(tls: identity)) { server in
+        try await TestServer.withRunning(configuration: .init(tls: tls.serverIdentity())) { server in
             try await LocalProxy.withTinyproxy(credentials: Self.credentials) { proxyPort in
                 let url = server.url(for: .numbered(count: 2))
                 let result = try await ListenProcess.run([

@@ -88,9 +88,7 @@ struct TransportEndToEndTests {
     )
     func http2() async throws {
         let certificates = try await TLSTerminator()
-        let tls = TestServer.TLS(
-            certificateChainFile: certificates.path("server.pem"), privateKeyFile: certificates.path("server.key"))
-        try await TestServer.withRunning(configuration: .init(tls: tls)) { server in
+        try await TestServer.withRunning(configuration: .init(tls: certificates.serverIdentity())) { server in
             let url = server.url(for: .numbered(count: 2))
             let ca = ["--cacert", certificates.path("ca.pem")]
             let negotiated = try await ListenProcess.run(ca + ["-v", "--no-reconnect", url])

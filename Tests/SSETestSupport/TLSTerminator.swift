@@ -1,4 +1,5 @@
 import Foundation
+import SSETestServer
 
 #if canImport(Glibc)
     import Glibc
@@ -129,6 +130,16 @@ public final class TLSTerminator: Sendable {
                 await server.serve_forever()
         asyncio.run(main())
         """
+}
+
+extension TLSTerminator {
+    /// The `server` certificate and key as a ``TestServer``'s TLS identity (for `localhost` and
+    /// `127.0.0.1`, signed by `ca.pem`), offering `protocols` by ALPN (`h2` and `http/1.1` by default).
+    public func serverIdentity(offering protocols: [String] = ["h2", "http/1.1"]) -> TestServer.TLS {
+        TestServer.TLS(
+            certificateChainFile: path("server.pem"), privateKeyFile: path("server.key"),
+            applicationProtocols: protocols)
+    }
 }
 
 /// A command the TLS fixture needs (`openssl`, `python3`) failed; the description says how.

@@ -186,15 +186,12 @@ struct Result {
 
 /// The figures of one `--url` run, read back from its ``Result/summaryLine``.
 struct Summary {
-    var fields: [String: Double] = [:]
+    var fields: [String: Double]
 
     /// Parses the `summary …` line of a run's output; `nil` without one.
     init?(_ output: String) {
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("summary ") }) else { return nil }
-        for pair in line.dropFirst(8).split(separator: " ") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
-        }
+        fields = keyValues(in: line.dropFirst(8)).compactMapValues(Double.init)
     }
 
     subscript(_ key: String) -> Double { fields[key] ?? .nan }

@@ -172,11 +172,7 @@ enum StreamsBench {
         let output = try runProgram([
             program.path, "\(port)", pathAndQuery, "\(options.streams)", "\(warmup)", "\(options.seconds)",
         ])
-        var fields: [String: String] = [:]
-        for pair in output.standardOutput.split(whereSeparator: \.isWhitespace) {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
-        }
+        let fields = keyValues(in: output.standardOutput)
         guard let events = fields["events"].flatMap({ Int($0) }), let cpu = fields["cpu_seconds"].flatMap(Double.init),
             events > 0
         else {
@@ -194,11 +190,7 @@ enum StreamsBench {
                 "python3", BenchPaths.clients + "/peers.py", kind, "\(port)", pathAndQuery, "\(options.streams)",
                 "\(warmup)", "\(options.seconds)",
             ])
-            var fields: [String: Double] = [:]
-            for pair in output.standardOutput.split(whereSeparator: \.isWhitespace) {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, let value = Double(parts[1]) { fields[String(parts[0])] = value }
-            }
+            let fields = keyValues(in: output.standardOutput).compactMapValues(Double.init)
             guard output.termination.status == 0, fields["events"] != nil else {
                 let reason = output.standardError.split(separator: "\n").last.map(String.init) ?? "no output"
                 return Peer(name: kind, fields: [:], failure: reason)

@@ -225,14 +225,7 @@ public final class TestServer: Sendable {
     ) async throws -> Result {
         let server = try await start(unixSocketPath: path, configuration: configuration)
         defer { unlink(path) }
-        do {
-            let result = try await body(server)
-            try await server.shutdown()
-            return result
-        } catch {
-            try? await server.shutdown()
-            throw error
-        }
+        return try await server.run(body)
     }
 
     /// Starts a server, runs `body` with it, and shuts it down afterwards, also when `body` throws.
@@ -250,12 +243,17 @@ public final class TestServer: Sendable {
         _ body: (TestServer) async throws -> Result
     ) async throws -> Result {
         let server = try await start(host: host, port: port, configuration: configuration)
+        return try await server.run(body)
+    }
+
+    /// Runs `body` with this server, then shuts it down, also when `body` throws.
+    private func run<Result: Sendable>(_ body: (TestServer) async throws -> Result) async throws -> Result {
         do {
-            let result = try await body(server)
-            try await server.shutdown()
+            let result = try await body(self)
+            try await shutdown()
             return result
         } catch {
-            try? await server.shutdown()
+            try? await shutdown()
             throw error
         }
     }

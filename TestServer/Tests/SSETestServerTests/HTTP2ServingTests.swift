@@ -90,12 +90,10 @@ struct HTTP2ServingTests {
     func tls() async throws {
         let certificates = try await TLSTerminator()
         for (protocols, version) in [(["h2", "http/1.1"], "HTTP/2"), (["http/1.1"], "HTTP/1.1")] {
-            let tls = TestServer.TLS(
-                certificateChainFile: certificates.path("server.pem"),
-                privateKeyFile: certificates.path("server.key"),
-                applicationProtocols: protocols
-            )
-            try await TestServer.withRunning(configuration: .init(tls: tls)) { server in
+            try await TestServer.withRunning(
+                configuration: .init(tls: certificates.serverIdentity(offering: protocols))
+            ) {
+                server in
                 #expect(server.baseURL == "https://127.0.0.1:\(server.port)")
                 let url = server.url(for: .numbered(count: 2))
                 let result = try await curl(["-i", "--cacert", certificates.path("ca.pem"), url])
