@@ -3,6 +3,50 @@ import SSEParser
 import SSETestServer
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+private struct ListenerError: Error {}
+
+/// A loopback listener whose accept queue is full and never drained: the kernel drops further
+/// SYNs, so a connection to it never completes, the way one to a host that drops packets does.
+private final class FullListenQueue {
+    let port: Int
+    private var descriptors: [Int32] = []
+
+    init() throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(listener, address, length) == 0 && listen(listener, 0) == 0
+                    && getsockname(listener, address, &length) == 0
+            }
+        }
+        descriptors.append(listener)
+        guard listener >= 0, bound else { throw ListenerError() }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        // A backlog of 0 holds one connection; a few more fill what is left of the queues.
+        for _ in 0..<4 {
+            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            descriptors.append(filler)
+            _ = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(filler, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+
+    deinit {
+        for descriptor in descriptors where descriptor >= 0 { close(descriptor) }
+    }
+}
+
 /// Broken and hostile servers end in a clear typed error or a bounded, documented behaviour:
 /// never a crash, a hang past the configured timeouts, a retry storm, or unbounded memory.
 @Suite("Hostile and broken servers", .timeLimit(.minutes(1)))
@@ -70,6 +114,29 @@ struct HostileServerTests {
             // request may time out before the server has parsed it.
             try await server.waitForConnections(count: 2)
         }
+    }
+
+    @Test("a connection that never completes fails at the connect timeout as a transport error, and is retried")
+    func connectionNeverCompletes() async throws {
+        let queue = try FullListenQueue()
+        var policy = ReconnectPolicy.fastForTests
+        policy.maximumAttempts = 1
+        let started = ContinuousClock.now
+        let source = EventSource(
+            url: "http://127.0.0.1:\(queue.port)/events",
+            configuration: .testing {
+                $0.connectTimeout = .milliseconds(300)
+                $0.reconnect = policy
+            }
+        )
+        let (_, error) = try await collectUntilEnd(source)
+        let waited = ContinuousClock.now - started
+        #expect(error?.code == .gaveUp && error?.attempts == 2, "\(String(describing: error))")
+        let last = error?.lastFailure
+        #expect(last?.code == .transport, "\(String(describing: last))")
+        #expect(last?.description.contains("could not connect within 300 ms (connect timeout)") == true)
+        // Two attempts of 300 ms each: never early.
+        #expect(waited >= .milliseconds(600), "gave up after \(waited)")
     }
 
     @Test("a server that accepts and never answers is dropped after the idle timeout and retried")

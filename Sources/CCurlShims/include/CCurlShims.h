@@ -26,6 +26,7 @@ CURLcode sse_curl_easy_setopt_debug_callback(CURL *handle, sse_curl_debug_callba
 CURLcode sse_curl_easy_allow_http_only(CURL *handle);
 
 CURLcode sse_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
+CURLcode sse_curl_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
 CURLcode sse_curl_easy_getinfo_string(CURL *handle, CURLINFO info, char *_Nullable *_Nonnull value);
 
 /// Makes the close of the handle's connection send a TCP reset (SO_LINGER on, timeout 0) instead

@@ -245,7 +245,14 @@ final class CurlDriver: Sendable {
         if let deadline = transfer.collectDeadline { return now >= deadline ? .passed(.aborted) : .due(deadline) }
         var nearest: UInt64?
         if !transfer.headDelivered {
-            if now &- transfer.startedAt >= transfer.headTimeoutNanoseconds { return .passed(.headTimedOut) }
+            if now &- transfer.startedAt >= transfer.headTimeoutNanoseconds {
+                guard transfer.hasConnected else {
+                    let timeout = Duration.nanoseconds(Int64(clamping: transfer.headTimeoutNanoseconds))
+                    let message = "could not connect within \(timeout.secondsDescription) (connect timeout)"
+                    return .passed(.failed(TransferFailure(kind: .transport, message: message)))
+                }
+                return .passed(.headTimedOut)
+            }
             nearest = transfer.startedAt &+ transfer.headTimeoutNanoseconds
         }
         if let timeout = transfer.idleTimeoutNanoseconds, !transfer.isPaused {
