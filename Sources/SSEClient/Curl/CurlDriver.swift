@@ -18,7 +18,7 @@ import Synchronization
 /// wakes it for new commands.
 /// The thread starts with the first transfer and exits (closing its connection cache) once it
 /// has had none for a moment, so an idle process holds no thread or socket of ours.
-final class CurlDriver: Sendable {
+final class CurlDriver: TaskExecutor, Sendable {
     /// The driver all event sources share.
     static let shared = CurlDriver()
 
@@ -30,6 +30,10 @@ final class CurlDriver: Sendable {
 
     private struct State {
         var commands: [Command] = []
+        /// Jobs of tasks that prefer this driver as their executor, run on the I/O thread.
+        var jobs: [UnownedJob] = []
+        /// The running I/O thread, so that work it queues for itself does not wake it.
+        var ioThread: pthread_t?
         /// The running thread's multi handle and waiter; `nil` when no thread runs.
         var waiter: CurlWaiter?
         /// Threads started so far, for tests and diagnostics.
@@ -68,19 +72,31 @@ final class CurlDriver: Sendable {
         state.withLock { ($0.waiter != nil, $0.threadsStarted, $0.activeTransfers) }
     }
 
+    /// Whether the caller runs on this driver's I/O thread, for tests.
+    var isCurrentThread: Bool {
+        state.withLock { state in state.ioThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+    }
+
     private func enqueue(_ command: Command) {
         state.withLock { state in
             state.commands.append(command)
-            if let waiter = state.waiter {
-                // Inside the lock: the I/O thread frees the waiter only after taking it out of here.
-                waiter.wake()
-            } else {
-                CurlGlobal.initializeOnce()
-                guard let waiter = CurlWaiter() else { return }
-                state.waiter = waiter
-                state.threadsStarted += 1
-                startThread(waiter: waiter)
-            }
+            wakeOrStartThread(&state)
+        }
+    }
+
+    /// Makes the I/O thread see new work: wakes it unless this is that thread (which looks for
+    /// work before it waits), or starts one. Inside the lock: the I/O thread frees the waiter only
+    /// after taking it out of the state.
+    private func wakeOrStartThread(_ state: inout State) {
+        if let waiter = state.waiter {
+            if let ioThread = state.ioThread, pthread_equal(ioThread, pthread_self()) != 0 { return }
+            waiter.wake()
+        } else {
+            CurlGlobal.initializeOnce()
+            guard let waiter = CurlWaiter() else { return }
+            state.waiter = waiter
+            state.threadsStarted += 1
+            startThread(waiter: waiter)
         }
     }
 
@@ -105,6 +121,16 @@ final class CurlDriver: Sendable {
         }
     }
 
+    /// Queues the job of a task that prefers this driver as its executor: the I/O thread runs it
+    /// between its turns of reading sockets.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        state.withLock { state in
+            state.jobs.append(job)
+            wakeOrStartThread(&state)
+        }
+    }
+
     /// Monotonic nanoseconds.
     static func now() -> UInt64 {
         var time = timespec()
@@ -124,11 +150,23 @@ final class CurlDriver: Sendable {
         // No idle timeout can expire before this: activity only moves deadlines later, so the
         // transfers are scanned when it passes (or a transfer starts or resumes), not every turn.
         var nextIdleScan: UInt64 = 0
+        state.withLock { $0.ioThread = pthread_self() }
+        // Swapped with the state's, so that queueing jobs allocates nothing in the steady state.
+        var jobs: [UnownedJob] = []
+        let executor = asUnownedTaskExecutor()
 
         while true {
+            // The tasks woken by the last turn's reads (and any others that prefer this thread).
+            state.withLock { swap(&$0.jobs, &jobs) }
+            for job in jobs { job.runSynchronously(on: executor) }
+            jobs.removeAll(keepingCapacity: true)
+
             let commands: [Command]? = state.withLock { state in
-                if state.commands.isEmpty, let idleSince, Self.now() - idleSince >= lingerNanoseconds {
+                if state.commands.isEmpty, state.jobs.isEmpty, let idleSince,
+                    Self.now() - idleSince >= lingerNanoseconds
+                {
                     state.waiter = nil
+                    state.ioThread = nil
                     return nil
                 }
                 defer { state.commands.removeAll(keepingCapacity: true) }
@@ -212,7 +250,12 @@ final class CurlDriver: Sendable {
             if transfers.isEmpty {
                 waitNanoseconds = min(waitNanoseconds, lingerNanoseconds)
             }
-            state.withLock { $0.activeTransfers = transfers.count }
+            let workIsQueued = state.withLock { state in
+                state.activeTransfers = transfers.count
+                return !state.commands.isEmpty || !state.jobs.isEmpty
+            }
+            // Work queued by this thread itself (a job's command, a job's job) did not wake it.
+            if workIsQueued { waitNanoseconds = 0 }
 
             let waitMilliseconds = Int32((waitNanoseconds + 999_999) / 1_000_000)
             waiter.wait(milliseconds: waitMilliseconds)

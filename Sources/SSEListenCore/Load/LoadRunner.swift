@@ -10,8 +10,8 @@ import Synchronization
     import Darwin
 #endif
 
-/// The effects of a `load` run: the streams (each consumed by a task of its own, all on the one
-/// I/O thread of the library), the deadline that closes them, the progress line, and the figures
+/// The effects of a `load` run: the streams (each consumed by a task of its own, which runs on
+/// the library's one I/O thread, ``EventSource/ioExecutor``), the deadline that closes them, the progress line, and the figures
 /// gathered on the way. The accounting itself is ``StreamTally``; the report ``LoadReport``.
 struct LoadRunner: Sendable {
     var url: String
@@ -59,7 +59,10 @@ struct LoadRunner: Sendable {
                 }
                 let source = EventSource(url: url, configuration: configuration)
                 guard shared.register(source) else { break }
-                group.addTask { await self.consume(source, index: index, shared: shared) }
+                // Counting is light work: done on the I/O thread, with no hand-over per event.
+                group.addTask(executorPreference: EventSource.ioExecutor) {
+                    await self.consume(source, index: index, shared: shared)
+                }
             }
             // The deadline closes every source; each task then returns its outcome.
             try? await Task.sleep(until: deadline)
