@@ -198,7 +198,7 @@ extension EventSource {
         }
 
         private func process(
-            _ entries: inout [EventSource.StateMachine<CurlTransfer, CheckedContinuation<Void, Never>>.Entry],
+            _ entries: inout [EventSourceStorage.Machine.Entry],
             into batch: inout [EventSourceUpdate],
             eventsOnly: Bool
         ) {
@@ -247,7 +247,7 @@ extension EventSource {
             deliveredBefore += events
         }
 
-        private typealias Machine = EventSource.StateMachine<CurlTransfer, CheckedContinuation<Void, Never>>
+        private typealias Machine = EventSourceStorage.Machine
 
         /// Thrown out of the parser's callback to stop at an event that ends the connection.
         private struct StopParsing: Error {}

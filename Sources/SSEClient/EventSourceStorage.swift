@@ -19,7 +19,10 @@ import Tracing
 ///
 /// The lock is never held while calling out (libcurl, hooks, continuations, the logger).
 final class EventSourceStorage: CurlTransferDelegate, Sendable {
-    typealias Machine = EventSource.StateMachine<CurlTransfer, CheckedContinuation<Void, Never>>
+    /// The consumer's wake-up. Unsafe, not checked: the machine hands each one out exactly once
+    /// (its tests hold that), and a checked one allocates and frees a canary on every wait.
+    typealias Wake = UnsafeContinuation<Void, Never>
+    typealias Machine = EventSource.StateMachine<CurlTransfer, Wake>
 
     private struct Core {
         var machine: Machine
@@ -289,7 +292,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
                 throw EventSourceError(error, url: url)
             }
         } catch {
-            let wake = core.withLock { core -> CheckedContinuation<Void, Never>?? in
+            let wake = core.withLock { core -> Wake?? in
                 guard case .preparing = core.machine.connection else { return nil }
                 return .some(core.machine.preparationFailed(error))
             }
@@ -380,7 +383,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
 
     private func receive(_ bytes: UnsafeRawBufferPointer, transfer: CurlTransfer) -> BodyDisposition {
         let (disposition, wake, queued) = core.withLock {
-            core -> (BodyDisposition, CheckedContinuation<Void, Never>?, Int) in
+            core -> (BodyDisposition, Wake?, Int) in
             let now = CurlDriver.now()
             core.silence(until: now)
             switch core.machine.received(bytes, transfer: transfer) {
@@ -458,7 +461,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
                 return action
             case .wait:
                 await withTaskCancellationHandler {
-                    await withCheckedContinuation(isolation: isolation) { continuation in
+                    await withUnsafeContinuation(isolation: isolation) { continuation in
                         let parked = core.withLock {
                             $0.machine.waitForMore(continuation, cancelled: Task.isCancelled)
                         }
