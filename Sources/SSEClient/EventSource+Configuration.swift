@@ -108,6 +108,13 @@ extension EventSource {
         /// bound this limit again.
         public var maximumBufferedBytes: Int
 
+        /// How many connection states ``EventSource/states`` keeps while nobody is iterating it:
+        /// the latest ones, older ones being dropped. Each kept state may hold a response head
+        /// or an error, and a stream that reconnects often adds four per reconnect (about 1.4 KiB,
+        /// measured), so a process with thousands of sources that never reads `states` sets 0.
+        /// Default: 256.
+        public var maximumBufferedStates: Int
+
         /// The `User-Agent` header. Default: `swift-sse` with the libcurl version.
         public var userAgent: String
 
@@ -136,6 +143,7 @@ extension EventSource {
             maximumRedirects: Int = 10,
             maximumEventSize: Int = 16 * 1024 * 1024,
             maximumBufferedBytes: Int = 1 << 20,
+            maximumBufferedStates: Int = 256,
             userAgent: String = EventSource.defaultUserAgent,
             recordsSentRequests: Bool = false
         ) {
@@ -157,6 +165,7 @@ extension EventSource {
             self.maximumRedirects = maximumRedirects
             self.maximumEventSize = maximumEventSize
             self.maximumBufferedBytes = maximumBufferedBytes
+            self.maximumBufferedStates = maximumBufferedStates
             self.userAgent = userAgent
             self.recordsSentRequests = recordsSentRequests
         }

@@ -45,7 +45,8 @@ public final class EventSource: Sendable {
 
     let storage: EventSourceStorage
 
-    /// The connection states, as they change. Buffers the latest 256 if nobody is watching.
+    /// The connection states, as they change. Buffers the latest 256 while nobody is watching
+    /// (``Configuration/maximumBufferedStates``).
     public let states: AsyncStream<ConnectionState>
 
     /// Creates a source for `url`. Nothing is sent until ``events`` or ``updates`` is iterated.
@@ -104,7 +105,7 @@ public final class EventSource: Sendable {
         self.url = url
         self.configuration = configuration
         let (states, continuation) = AsyncStream.makeStream(
-            of: ConnectionState.self, bufferingPolicy: .bufferingNewest(256))
+            of: ConnectionState.self, bufferingPolicy: .bufferingNewest(max(0, configuration.maximumBufferedStates)))
         self.states = states
         self.storage = EventSourceStorage(
             url: url,

@@ -364,6 +364,23 @@ struct EventSourceLifecycleTests {
         }
     }
 
+    @Test("maximumBufferedStates: a source nobody watches keeps only its latest states, or none")
+    func bufferedStatesLimit() async throws {
+        try await TestServer.withRunning { server in
+            var kept: [[ConnectionState]] = []
+            for limit in [2, 0] {
+                let source = EventSource(
+                    url: server.url(for: .status(204)), configuration: .testing { $0.maximumBufferedStates = limit })
+                _ = try await collectUntilEnd(source)
+                var states: [ConnectionState] = []
+                for await state in source.states { states.append(state) }
+                kept.append(states)
+            }
+            #expect(kept[0] == [.disconnected(.finishedByServer(status: 204)), .finished(nil)])
+            #expect(kept[1] == [])
+        }
+    }
+
     @Test("the states sequence ends with finished when the source finishes")
     func statesFinish() async throws {
         try await TestServer.withRunning { server in
