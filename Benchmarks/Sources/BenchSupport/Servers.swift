@@ -9,10 +9,11 @@ public struct CompiledProgram: Sendable {
     /// The executable.
     public let path: String
 
-    /// Compiles `source` with `gcc -O2` into a new temporary folder.
-    public init(source: String) throws {
+    /// Compiles `source` with `gcc -O2` into a new temporary folder, linking `libraries`
+    /// (`"curl"` for `-lcurl`).
+    public init(source: String, libraries: [String] = []) throws {
         let directory = try temporaryDirectory("bin")
-        path = try compileC(source, into: directory)
+        path = try compileC(source, into: directory, libraries: libraries)
     }
 
     /// Deletes the executable and its folder.

@@ -64,11 +64,11 @@ public func canonical(_ path: String) -> String {
 }
 
 /// Compiles a C program with `gcc -O2` into `directory` and returns the executable's path.
-public func compileC(_ source: String, into directory: String) throws -> String {
+public func compileC(_ source: String, into directory: String, libraries: [String] = []) throws -> String {
     var name = String(source[source.index(after: source.lastIndex(of: "/") ?? source.startIndex)...])
     if name.hasSuffix(".c") { name.removeLast(2) }
     let executable = directory + "/" + name
-    let compiler = try runProgram(["gcc", "-O2", "-o", executable, source])
+    let compiler = try runProgram(["gcc", "-O2", "-o", executable, source] + libraries.map { "-l" + $0 })
     guard compiler.termination.status == 0 else {
         throw BenchmarkError("gcc -O2 could not compile \(source):\n\(compiler.standardError)")
     }

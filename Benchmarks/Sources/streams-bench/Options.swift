@@ -13,6 +13,9 @@ struct Options {
     /// Open the streams this many at a time, each batch once the last has its first events;
     /// `nil`: 1, 10, 100, then all the rest at once.
     var rampStep: Int?
+    /// Run each consumer task on ``EventSource/ioExecutor`` (the I/O thread) instead of the
+    /// global concurrent pool.
+    var consumesOnIOThread = false
     /// Also run the Python peers (aiohttp, httpx-sse) on the same ticker, after the C floor.
     var runsPeers = false
     /// Measure HTTP/2 against HTTP/1.1 through nginx (TLS), each in a process of its own.
@@ -28,7 +31,7 @@ struct Options {
 
     static let usage = """
         usage: streams-bench [--streams N] [--seconds S] [--interval-ms MS] [--pad BYTES]
-                             [--ramp-step N] [--peers]
+                             [--ramp-step N] [--consumers pool|io] [--peers]
                              [--http2-versus-http1 | --url URL [--cacert FILE] [--http-version 1.1|2]]
 
         Many concurrent EventSources in one process against Benchmarks/Servers/ticker.c (a C epoll
@@ -43,6 +46,10 @@ struct Options {
           --pad BYTES       padding in each event's data (default 32)
           --ramp-step N     open the streams N at a time, each batch once the last is open
                             (default: 1, 10, 100, then the rest at once)
+          --consumers WHERE pool (default): each stream's consumer task runs on Swift's global
+                            concurrent pool, as an app's do by default; io: on the I/O thread
+                            (EventSource.ioExecutor), with no hand-over per event, as sse-listen
+                            load's do
           --peers           also run Clients/peers.py on the same ticker after the C floor: Python
                             asyncio with aiohttp (raw chunks) and with httpx-sse, the same streams
                             counting events (pip install aiohttp httpx httpx-sse)
@@ -72,6 +79,10 @@ struct Options {
             case "--interval-ms": intervalMilliseconds = try arguments.integer(of: name, in: 1...600_000)
             case "--pad": padding = try arguments.integer(of: name, in: 0...60000)
             case "--ramp-step": rampStep = try arguments.integer(of: name, in: 1...30000)
+            case "--consumers":
+                let place = try arguments.value(of: name)
+                guard ["pool", "io"].contains(place) else { throw BenchmarkError("--consumers is pool or io") }
+                consumesOnIOThread = place == "io"
             case "--peers": runsPeers = true
             case "--http2-versus-http1": comparesHTTP2 = true
             case "--url": url = try arguments.value(of: name)

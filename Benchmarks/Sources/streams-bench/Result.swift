@@ -12,6 +12,8 @@ struct Result {
     var serverCPUSeconds = 0.0
     /// The C floor (`epoll_floor.c`) on the same server, afterwards.
     var floor: Floor?
+    /// The libcurl floor (`curl_floor.c`) on the same server, after the C floor.
+    var curlFloor: Floor?
     /// The Python peers on the same server, after the floor (`--peers`).
     var peers: [Peer] = []
     /// Delivery latencies in milliseconds of the events received within the window.
@@ -53,6 +55,7 @@ struct Result {
         let addedThreads = window.maximumThreads - before.threads
 
         var text = "## streams-bench: \(grouped(streams)) EventSources in one process (\(label ?? "ticker.c"))\n\n"
+        text += "Each consumer task runs \(consumers).\n\n"
         text += "One \(90 + options.padding)-byte event per stream every \(options.intervalMilliseconds) ms, "
         text += "spread evenly; measured for \(fixed(window.seconds, 1)) s with all streams open; "
         text += "load average \(loadAtStart) at the start, \(loadAtEnd) at the end.\n\n"
@@ -98,6 +101,27 @@ struct Result {
                 fixed(cpuPerThousand * 1000 / floor.cpuPerThousandEvents, 2) + "×",
             ])
         }
+        if let curlFloor, let floor {
+            figures.add([
+                "libcurl floor CPU per 1,000 events (libcurl multi-socket over epoll, EventSource's options, "
+                    + "a counting write callback)",
+                fixed(curlFloor.cpuPerThousandEvents, 1) + " ms",
+            ])
+            figures.add([
+                "the libcurl floor ÷ the C floor: libcurl's own cost",
+                fixed(curlFloor.cpuPerThousandEvents / floor.cpuPerThousandEvents, 2) + "×",
+            ])
+            figures.add([
+                "client CPU per event ÷ the libcurl floor's: parsing and delivery",
+                fixed(cpuPerThousand * 1000 / curlFloor.cpuPerThousandEvents, 2) + "×",
+            ])
+            if let curlMemory = curlFloor.residentBytesPerStream {
+                figures.add([
+                    "libcurl floor resident memory per stream, (all − none) / \(grouped(streams))",
+                    fixed(curlMemory / 1024, 1) + " KiB",
+                ])
+            }
+        }
         figures.add(["server (ticker.c) CPU, whole run", fixed(serverCPUSeconds, 2) + " s"])
         figures.add(["delivery latency p50", fixed(latencies.median, 3) + " ms"])
         figures.add(["delivery latency p90", fixed(latencies.percentile(90), 3) + " ms"])
@@ -116,7 +140,7 @@ struct Result {
             ])
             let ours = cpuPerThousand * 1000
             table.add([
-                "EventSource (this library)", grouped(streams), fixed(perStream / 1024, 1) + " KiB",
+                "EventSource (this library), \(consumers)", grouped(streams), fixed(perStream / 1024, 1) + " KiB",
                 fixed(ours, 1) + " ms",
                 fixed(ours / floor.cpuPerThousandEvents, 2) + "×", "1.00×", fixed(latencies.percentile(99), 3) + " ms",
             ])
@@ -125,6 +149,15 @@ struct Result {
                 "1.00×",
                 fixed(floor.cpuPerThousandEvents / ours, 2) + "×", "–",
             ])
+            if let curlFloor {
+                table.add([
+                    "libcurl floor (counting write callback)", grouped(streams),
+                    curlFloor.residentBytesPerStream.map { fixed($0 / 1024, 1) + " KiB" } ?? "–",
+                    fixed(curlFloor.cpuPerThousandEvents, 1) + " ms",
+                    fixed(curlFloor.cpuPerThousandEvents / floor.cpuPerThousandEvents, 2) + "×",
+                    fixed(curlFloor.cpuPerThousandEvents / ours, 2) + "×", "–",
+                ])
+            }
             for peer in peers {
                 if let failure = peer.failure {
                     table.add([peer.name, "failed: \(failure)", "", "", "", "", ""])
@@ -159,6 +192,11 @@ struct Result {
             text += "\n### PROBLEMS\n\n" + problems.map { "- \($0)\n" }.joined()
         }
         return text
+    }
+
+    /// Where the consumer tasks run (`--consumers`).
+    private var consumers: String {
+        options.consumesOnIOThread ? "on the I/O thread (EventSource.ioExecutor)" : "on the global concurrent pool"
     }
 
     /// Resident memory per stream, (all − none) / streams, in bytes.

@@ -51,7 +51,8 @@ enum StreamsBench {
         defer { ticker.remove() }
         let server = try LocalServer.ticker(ticker)
         var result = try await measure(options, url: server.url(pathAndQuery(options)), configuration: .init())
-        result.floor = try measureFloor(options, port: server.port, pathAndQuery: pathAndQuery(options))
+        result.floor = try measureFloor(.raw, options, port: server.port, pathAndQuery: pathAndQuery(options))
+        result.curlFloor = try measureFloor(.libcurl, options, port: server.port, pathAndQuery: pathAndQuery(options))
         if options.runsPeers {
             for peer in ["aiohttp", "httpx-sse"] {
                 result.peers.append(measurePeer(peer, options, port: server.port, pathAndQuery: pathAndQuery(options)))
@@ -116,7 +117,9 @@ enum StreamsBench {
                 while sources.count < target {
                     let source = EventSource(url: url, configuration: configuration)
                     sources.append(source)
-                    group.addTask { try await consume(source, progress: progress) }
+                    group.addTask(executorPreference: options.consumesOnIOThread ? EventSource.ioExecutor : nil) {
+                        try await consume(source, progress: progress)
+                    }
                 }
                 try await waitUntilOpen(target, progress: progress)
                 guard measured.contains(target) else { continue }
@@ -160,15 +163,18 @@ enum StreamsBench {
         return result
     }
 
-    /// The C floor on the same server: as many raw connections, `epoll_wait` + `read` and
-    /// nothing else, measured for as long as the EventSources were (after a warm-up).
-    static func measureFloor(_ options: Options, port: Int, pathAndQuery: String) throws -> Floor {
-        let program = try CompiledProgram(source: BenchPaths.clients + "/epoll_floor.c")
+    /// A floor in C on the same server, as many streams, measured for as long as the
+    /// EventSources were (after a warm-up).
+    static func measureFloor(_ kind: Floor.Kind, _ options: Options, port: Int, pathAndQuery: String) throws -> Floor {
+        let program =
+            switch kind {
+            case .raw: try CompiledProgram(source: BenchPaths.clients + "/epoll_floor.c")
+            case .libcurl: try CompiledProgram(source: BenchPaths.clients + "/curl_floor.c", libraries: ["curl"])
+            }
         defer { program.remove() }
         let warmup = max(2, 2 * Double(options.intervalMilliseconds) / 1000)
         printError(
-            "streams-bench: the C floor (epoll_wait + read) on \(options.streams) connections for "
-                + "\(fixed(options.seconds, 0)) s")
+            "streams-bench: the \(kind.name) on \(options.streams) connections for \(fixed(options.seconds, 0)) s")
         let output = try runProgram([
             program.path, "\(port)", pathAndQuery, "\(options.streams)", "\(warmup)", "\(options.seconds)",
         ])
@@ -176,9 +182,13 @@ enum StreamsBench {
         guard let events = fields["events"].flatMap({ Int($0) }), let cpu = fields["cpu_seconds"].flatMap(Double.init),
             events > 0
         else {
-            throw BenchmarkError("the C floor failed: \(output.standardOutput) \(output.standardError)")
+            throw BenchmarkError("the \(kind.name) failed: \(output.standardOutput) \(output.standardError)")
         }
-        return Floor(events: events, cpuSeconds: cpu)
+        var floor = Floor(events: events, cpuSeconds: cpu)
+        if let before = fields["rss_before"].flatMap(Double.init), let all = fields["rss_all"].flatMap(Double.init) {
+            floor.residentBytesPerStream = (all - before) / Double(options.streams)
+        }
+        return floor
     }
 
     /// A Python peer (`Clients/peers.py KIND`) on the same server, as many streams, measured as long.
@@ -227,10 +237,28 @@ struct Peer {
     var residentBytesPerStream: Double { (self["rss_all"] - self["rss_before"]) / max(1, self["opened"]) }
 }
 
-/// What the C floor measured: events and CPU seconds within its window.
+/// What a floor in C measured: events and CPU seconds within its window.
 struct Floor {
+    /// Which floor.
+    enum Kind {
+        /// `epoll_floor.c`: raw sockets, `epoll_wait` + `read`, nothing else.
+        case raw
+        /// `curl_floor.c`: libcurl's multi-socket interface over epoll with EventSource's
+        /// transfer options, a write callback that only counts.
+        case libcurl
+
+        var name: String {
+            switch self {
+            case .raw: "C floor (epoll_wait + read)"
+            case .libcurl: "libcurl floor (multi-socket over epoll, counting callback)"
+            }
+        }
+    }
+
     var events: Int
     var cpuSeconds: Double
+    /// Resident bytes per stream, (all − none) / streams, where the floor measures it.
+    var residentBytesPerStream: Double?
 
     /// Milliseconds of CPU per 1,000 events.
     var cpuPerThousandEvents: Double { cpuSeconds / Double(events) * 1e6 }
