@@ -148,6 +148,9 @@ extension EventSource {
         private let tracksLastEvent: Bool
         /// The current connection's last event, when tracked.
         private var lastEvent: ServerSentEvent?
+        /// The buffers emptied by the last batch, on their way back to the machine; kept, so that
+        /// handing them back allocates nothing.
+        private var spares: [[UInt8]] = []
 
         /// Bytes parsed per turn: bounds a batch and the time between the consumer's checks.
         private static let parseBudget = 64 * 1024
@@ -204,7 +207,7 @@ extension EventSource {
         ) {
             var events = 0
             var comments = 0
-            var spares: [[UInt8]] = []
+            var noEntries: [Machine.Entry] = []
             for index in entries.indices {
                 switch entries[index] {
                 case .bytes(let bytes):
@@ -217,7 +220,8 @@ extension EventSource {
                     parser.finish()
                     if let stopping { ending = stopping }
                     storage.consumed(
-                        events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares)
+                        events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares,
+                        emptiedEntries: &noEntries)
                     deliveredBefore += events
                     (events, comments) = (0, 0)
                     let states = storage.settled(
@@ -243,7 +247,11 @@ extension EventSource {
                     spares.append(bytes)
                 }
             }
-            storage.consumed(events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares)
+            // The array goes back too, for the next take to fill.
+            entries.removeAll(keepingCapacity: true)
+            storage.consumed(
+                events: events, comments: comments, lastEventID: parser.lastEventID, spareBuffers: &spares,
+                emptiedEntries: &entries)
             deliveredBefore += events
         }
 

@@ -77,6 +77,9 @@ extension EventSource {
         /// Emptied byte buffers, kept for the next chunks so that a fast stream neither allocates
         /// nor faults in fresh pages per chunk.
         private var spareBuffers: [[UInt8]] = []
+        /// The array the last ``take(budget:)`` handed out, back from the consumer emptied: the
+        /// next one reuses it rather than allocating one per take.
+        private var spareEntries: [Entry] = []
         let maximumQueuedBytes: Int
 
         /// The last event ID, which the next connection sends.
@@ -95,6 +98,8 @@ extension EventSource {
         static var chunkCapacity: Int { 64 * 1024 }
         /// At most this many emptied buffers are kept.
         static var maximumSpareBuffers: Int { 8 }
+        /// The largest entry array kept for reuse: a burst's does not stay allocated.
+        static var maximumSpareEntries: Int { 256 }
 
         init(reconnects: ReconnectStateMachine, lastEventID: String, maximumQueuedBytes: Int) {
             self.reconnects = reconnects
@@ -266,6 +271,7 @@ extension EventSource {
                 return .wait
             }
             var entries: [Entry] = []
+            swap(&entries, &spareEntries)
             var bytes = 0
             while bytes < budget, let entry = queue.popFirst() {
                 if case .bytes(let chunk) = entry { bytes += chunk.count }
@@ -299,13 +305,21 @@ extension EventSource {
         }
 
         /// What the consumer parsed from the entries it took.
-        mutating func consumed(events: Int, comments: Int, lastEventID: String, spareBuffers spares: inout [[UInt8]]) {
+        mutating func consumed(
+            events: Int, comments: Int, lastEventID: String, spareBuffers spares: inout [[UInt8]],
+            emptiedEntries: inout [Entry]
+        ) {
             metrics.events += events
             metrics.comments += comments
             if self.lastEventID != lastEventID { self.lastEventID = lastEventID }
             guard !isClosed else { return }
             while spareBuffers.count < Self.maximumSpareBuffers, let spare = spares.popLast() {
                 spareBuffers.append(spare)
+            }
+            if emptiedEntries.isEmpty, spareEntries.capacity < emptiedEntries.capacity,
+                emptiedEntries.capacity <= Self.maximumSpareEntries
+            {
+                swap(&spareEntries, &emptiedEntries)
             }
         }
 

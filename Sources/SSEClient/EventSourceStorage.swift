@@ -475,11 +475,16 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         }
     }
 
-    /// Records what the consumer parsed, and returns the buffers it emptied for reuse.
-    func consumed(events: Int, comments: Int, lastEventID: String, spareBuffers: inout [[UInt8]]) {
+    /// Records what the consumer parsed, and returns the buffers and the entry array it emptied
+    /// for reuse.
+    func consumed(
+        events: Int, comments: Int, lastEventID: String, spareBuffers: inout [[UInt8]],
+        emptiedEntries: inout [Machine.Entry]
+    ) {
         let firstEventAfter = core.withLock { core -> UInt64? in
             core.machine.consumed(
-                events: events, comments: comments, lastEventID: lastEventID, spareBuffers: &spareBuffers)
+                events: events, comments: comments, lastEventID: lastEventID, spareBuffers: &spareBuffers,
+                emptiedEntries: &emptiedEntries)
             guard events > 0, core.awaitingFirstEvent else { return nil }
             core.awaitingFirstEvent = false
             return core.attemptStartedAt

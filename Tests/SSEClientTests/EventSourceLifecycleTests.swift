@@ -39,7 +39,8 @@ func establishedConnections(toPort port: Int) -> Int {
     return count
 }
 
-private func makeSource(
+/// A source on `driver`, so that a test sees that driver's thread and transfers alone.
+func makeSource(
     _ url: String,
     _ configuration: EventSource.Configuration = .testing(),
     hooks: EventSource.Hooks = .init(),

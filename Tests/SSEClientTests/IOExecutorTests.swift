@@ -1,4 +1,3 @@
-import Logging
 import SSEClient
 import SSEParser
 import SSETestServer
@@ -6,15 +5,6 @@ import SSETestSupport
 import Testing
 
 @testable import SSEClient
-
-/// A source on `driver`, so that a test sees that driver's thread alone.
-private func source(_ url: String, _ configuration: EventSource.Configuration = .testing(), driver: CurlDriver)
-    -> EventSource
-{
-    EventSource(
-        url: url, configuration: configuration, hooks: .init(),
-        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), driver: driver)
-}
 
 @Suite("EventSource.ioExecutor: consumers on the I/O thread", .timeLimit(.minutes(1)))
 struct IOExecutorTests {
@@ -67,7 +57,7 @@ struct IOExecutorTests {
         try await TestServer.withRunning { server in
             // 200 events of 1 KB as fast as the server writes them, against 4 KiB of buffer: the
             // transfer pauses, and only the consumer's own takes, on the I/O thread, resume it.
-            let events = source(
+            let events = makeSource(
                 server.url(for: .numbered(count: 200, interval: .zero, payloadSize: 1000)),
                 .testing { $0.maximumBufferedBytes = 4096 }, driver: driver)
             let ids = try await Task(executorPreference: driver) {
