@@ -186,7 +186,6 @@ final class CurlTransfer: @unchecked Sendable {
         return status
     }
 
-    /// How many redirects were followed.
     /// Whether the connection (TCP, to the server or its proxy) has been made. I/O thread.
     var hasConnected: Bool {
         guard let handle else { return false }
@@ -195,6 +194,7 @@ final class CurlTransfer: @unchecked Sendable {
         return microseconds > 0
     }
 
+    /// How many redirects were followed.
     var redirectCount: Int {
         guard let handle else { return 0 }
         var count = 0
