@@ -72,6 +72,12 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // A channel torn down without passing channelInactive through here (one closed before
+        // it became active) must not leak its promise: NIO traps on that in debug builds.
+        fail(ChannelError.ioOnClosedChannel)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(error)
         context.close(promise: nil)

@@ -136,13 +136,19 @@ public final class TestServer: Sendable {
                     let number = context.accept(channel)
                     // Handed over at once: its protocol is known only once its first bytes arrive.
                     let negotiated = channel.eventLoop.makePromise(of: NegotiatedProtocol.self)
-                    if let tlsContext {
-                        // ALPN offers h2; the sniffer then tells the protocol from the bytes.
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    do {
+                        if let tlsContext {
+                            // ALPN offers h2; the sniffer then tells the protocol from the bytes.
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            ProtocolSniffer(connection: number, negotiated: negotiated)
+                        )
+                    } catch {
+                        // A channel closed before its handlers were in: its promise must not leak.
+                        negotiated.fail(error)
+                        throw error
                     }
-                    try channel.pipeline.syncOperations.addHandler(
-                        ProtocolSniffer(connection: number, negotiated: negotiated)
-                    )
                     return AcceptedConnection(number: number, negotiated: negotiated.futureResult)
                 }
             }
