@@ -202,9 +202,17 @@ struct HTTP2MultiplexingTests {
                 [EventSource(url: ender, configuration: configuration)]
                 + (0..<9).map { _ in EventSource(url: steady, configuration: configuration) }
             try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
-                for (index, source) in sources.enumerated() {
+                for (index, source) in sources.enumerated().dropFirst() {
                     group.addTask { (index, try await collectEvents(source, count: 60).map(\.id)) }
                 }
+                // The ender starts once every other source has an event, so that each of their
+                // requests on a later connection is a reconnect with an id to resume from (a
+                // source still waiting for its first stream when the connection ends has none).
+                let steadySources = sources.dropFirst()
+                try await waitUntil("every steady source to have an event") {
+                    steadySources.allSatisfy { $0.metrics.events >= 1 }
+                }
+                group.addTask { (0, try await collectEvents(sources[0], count: 60).map(\.id)) }
                 for try await (index, ids) in group {
                     #expect(ids == Self.ids(60), "source \(index)")
                 }
