@@ -47,6 +47,9 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         /// Whether the current transfer got a response head, and since when it is paused.
         var headSeen = false
         var pausedAt: UInt64?
+        /// Whether the last transfer's response was complete, which may leave its HTTP/1.1
+        /// connection open for the next attempt.
+        var lastResponseComplete = false
         /// When the open stream last sent a byte (or opened, or resumed from a pause), and the
         /// figures the snapshot adds to the machine's.
         var lastByteAt: UInt64?
@@ -235,9 +238,10 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
 
     /// Builds the request, creates the transfer and hands it to the driver.
     private func connect(_ start: Machine.StartConnection) async {
-        core.withLock { core in
+        let mayReuseIdleConnection = core.withLock { core in
             core.attemptStartedAt = CurlDriver.now()
             core.awaitingFirstEvent = true
+            return core.lastResponseComplete
         }
         states.yield(.connecting(attempt: start.attempt, lastEventID: start.lastEventID))
         logger.debug(
@@ -287,7 +291,9 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             }
             if let feature = configuration.unsupportedFeature { throw EventSourceError.unsupported(feature, url: url) }
             do {
-                transfer = try CurlTransfer(request: TransferRequest(request, configuration), delegate: self)
+                var transferRequest = TransferRequest(request, configuration)
+                transferRequest.mayReuseIdleConnection = mayReuseIdleConnection
+                transfer = try CurlTransfer(request: transferRequest, delegate: self)
             } catch {
                 throw EventSourceError(error, url: url)
             }
@@ -413,6 +419,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             let wake = core.machine.transferCompleted(transfer, as: ending, responseBody: body, at: now)
             core.silence(until: now)
             if let pausedAt = core.pausedAt { core.pausedTotal &+= now &- pausedAt }
+            core.lastResponseComplete = completion == .finished
             defer { (core.pausedAt, core.headSeen, core.lastByteAt) = (nil, false, nil) }
             return (wake, core.machine.lastTransferEnd, core.headSeen, core.pausedAt, core.span.take())
         }

@@ -148,4 +148,54 @@ struct TransportTests {
         #expect(EventSource.Proxy.none.description == "none")
         #expect(EventSource.Proxy.environment.description == "environment")
     }
+
+    @Test(
+        "HTTP/1.1 behind nginx: a reconnect after a complete response reuses the connection nginx kept alive; a source's first request opens one of its own"
+    )
+    func http11ConnectionReuse() async throws {
+        try await TestServer.withRunning { server in
+            // nginx names each client connection in a header of its own.
+            let directives = ["proxy_buffering off", "add_header X-Connection $connection always"]
+            try await NginxProxy.withRunning(upstreamPort: server.port, locationDirectives: directives) { port in
+                func proxied(_ scenario: Scenario) -> String {
+                    server.url(for: scenario).replacingOccurrences(of: ":\(server.port)/", with: ":\(port)/")
+                }
+                /// The events, and the connection of each response head.
+                func run(_ source: EventSource, events count: Int) async throws -> ([String], [String]) {
+                    try await withTimeout("the events", timeout: .seconds(20)) {
+                        var (ids, connections) = ([String](), [String]())
+                        for try await update in source.updates {
+                            switch update {
+                            case .state(.open(let head)):
+                                connections.append(head.headers.value(for: "X-Connection") ?? "none")
+                            case .event(let event): ids.append(event.id)
+                            default: break
+                            }
+                            if ids.count == count { break }
+                        }
+                        return (ids, connections)
+                    }
+                }
+                // Two events a response, each ended properly: nginx keeps the connection open.
+                let first = EventSource(
+                    url: proxied(.numbered(count: 6).droppingAfter(events: 2, with: .finish)),
+                    configuration: .testing())
+                let (ids, connections) = try await run(first, events: 6)
+                #expect(ids == ["1", "2", "3", "4", "5", "6"])
+                #expect(connections.count == 3 && Set(connections).count == 1, "\(connections)")
+                // A source that ends with its complete response leaves its connection idle; a new
+                // source does not look for it.
+                let finished = EventSource(
+                    url: proxied(.numbered(count: 2)), configuration: .testing { $0.endOfStream = .finish })
+                let (finishedIDs, finishedConnections) = try await run(finished, events: .max)
+                #expect(finishedIDs == ["1", "2"])
+                let fresh = EventSource(url: proxied(.numbered(count: 1)), configuration: .testing())
+                let (_, freshConnections) = try await run(fresh, events: 1)
+                #expect(finishedConnections.count == 1 && freshConnections.count == 1)
+                #expect(freshConnections != finishedConnections, "\(freshConnections)")
+                fresh.close()
+                first.close()
+            }
+        }
+    }
 }

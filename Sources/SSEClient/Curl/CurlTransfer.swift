@@ -17,6 +17,12 @@ struct TransferRequest: Sendable {
     var recordsSentRequest = false
     /// The HTTP version, proxy, socket and name overrides.
     var transport = EventSource.Transport()
+    /// Whether a transfer that can only speak HTTP/1.1 may look for an idle connection to the
+    /// host: only when the source's last response was complete, which may have left one open.
+    /// Otherwise libcurl is told not to look, because looking walks every connection to the
+    /// host, in use or not: opening 10,000 streams to one server spent more than half of the
+    /// I/O thread in that walk (quadratic in the number of streams).
+    var mayReuseIdleConnection = false
 }
 
 /// How a transfer ended, as seen from libcurl: plain values, interpreted by the source.
@@ -238,7 +244,8 @@ final class CurlTransfer: @unchecked Sendable {
         }
 
         try configureTransport(
-            handle, request.transport, isHTTPS: request.url.lowercased().hasPrefix("https:"), check: check)
+            handle, request.transport, isHTTPS: request.url.lowercased().hasPrefix("https:"),
+            mayReuseIdleConnection: request.mayReuseIdleConnection, check: check)
 
         if !request.tls.verifiesPeer {
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS")
@@ -303,6 +310,7 @@ final class CurlTransfer: @unchecked Sendable {
         _ handle: UnsafeMutableRawPointer,
         _ transport: EventSource.Transport,
         isHTTPS: Bool,
+        mayReuseIdleConnection: Bool,
         check: (CURLcode, String) throws(TransferFailure) -> Void
     ) throws(TransferFailure) {
         let version: Int? =
@@ -326,6 +334,10 @@ final class CurlTransfer: @unchecked Sendable {
             // may carry them all, rather than each opening its own before the first has learnt
             // that the server multiplexes.
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "multiplexing")
+        } else if !mayReuseIdleConnection {
+            // HTTP/1.1 only: a connection that carries a stream is never free for another, so
+            // there is nothing to find (see mayReuseIdleConnection).
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1), "HTTP/1.1 connection")
         }
         switch transport.addressFamily {
         case .any: break
