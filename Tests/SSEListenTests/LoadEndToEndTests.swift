@@ -121,7 +121,9 @@ struct LoadEndToEndTests {
         }
     }
 
-    @Test("--timestamp-field with the TestServer's stamped events: the delivery latency, from each event's send time")
+    @Test(
+        "--timestamp-field with the TestServer's stamped events: the delivery latency, from each event's send time; without it, sent_us"
+    )
     func deliveryLatency() async throws {
         try await TestServer.withRunning { server in
             let url = server.url(for: .numbered(interval: .milliseconds(20)).stamped())
@@ -136,6 +138,10 @@ struct LoadEndToEndTests {
             let allOpen = try #require(report.object["delivery_all_open_ms"] as? [String: Double])
             #expect((allOpen["max"] ?? .infinity) <= maximum, "\(allOpen) against \(delivery)")
             #expect((allOpen["p50"] ?? -1) >= 0)
+            // Without the flag, the TestServer's stamping is found where it puts it.
+            let unflagged = try await Self.load(url, ["--connections", "2", "--duration", "1"])
+            let found = try #require(unflagged.object["delivery_ms"] as? [String: Double])
+            #expect((found["p50"] ?? -1) >= 0 && (found["max"] ?? .infinity) < 10_000, "\(found)")
         }
     }
 

@@ -112,7 +112,10 @@ public struct LoadPlan: Sendable {
             }
         }
         if !command.quiet {
-            let ramp = command.ramp.map { "\(String(fixed: $0, digits: 3)) per second" } ?? "all at once"
+            let ramp =
+                command.ramp.map { ramp in
+                    "\(ramp < 1e15 && ramp == ramp.rounded() ? String(Int(ramp)) : String(fixed: ramp, digits: 3)) per second"
+                } ?? "all at once"
             let churn =
                 command.dropAfterEvents.map {
                     " each dropping after about \($0) events (\(command.reset ? "RST" : "FIN")),"
@@ -132,7 +135,8 @@ public struct LoadPlan: Sendable {
             duration: .milliseconds(Int64((command.duration * 1000).rounded())),
             dropAfterEvents: command.dropAfterEvents,
             reset: command.reset,
-            timestampField: command.timestampField.flatMap(JSONPath.init),
+            timestampField: command.timestampField.flatMap(JSONPath.init) ?? JSONPath("sent_us"),
+            timestampFieldIsDefault: command.timestampField == nil,
             progress: progress
         )
         let report = await runner.run()

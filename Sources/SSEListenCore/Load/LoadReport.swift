@@ -128,7 +128,7 @@ struct LoadReport: Sendable {
         }
         text += row("connect", connect?.text ?? "–")
         text += row("first event", firstEvent?.text ?? "–")
-        text += row("delivery", delivery?.text ?? "unknown (--timestamp-field names the send time)")
+        text += row("delivery", delivery?.text ?? "unknown (no send time in the events: --timestamp-field names it)")
         if let deliveryAllOpen {
             text += row("  all open", deliveryAllOpen.text + " (once every stream was open)")
         }

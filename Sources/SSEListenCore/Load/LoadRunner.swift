@@ -22,6 +22,9 @@ struct LoadRunner: Sendable {
     var dropAfterEvents: Int?
     var reset: Bool
     var timestampField: JSONPath?
+    /// Whether ``timestampField`` is only the default guess (the bundled test server's
+    /// stamping): a stream whose first event has no stamp there is not searched again.
+    var timestampFieldIsDefault = false
     /// Writes a progress line; `nil` for none.
     var progress: (@Sendable (_ line: String, _ final: Bool) -> Void)?
 
@@ -96,6 +99,7 @@ struct LoadRunner: Sendable {
         var awaitingFirstEvent = true
         // When an open stream was lost, until the first event of the connection that resumes it.
         var droppedAt: ContinuousClock.Instant?
+        var stampPath = timestampField
         let started = ContinuousClock.now
         do throws(EventSourceError) {
             for try await update in source.updates {
@@ -112,7 +116,9 @@ struct LoadRunner: Sendable {
                         droppedAt = nil
                         shared.recordResume(now - dropped)
                     }
-                    shared.recordEvent(delivery: timestampField.flatMap { Self.delivery(of: event, at: $0) })
+                    let delivery = stampPath.flatMap { Self.delivery(of: event, at: $0) }
+                    if delivery == nil, timestampFieldIsDefault { stampPath = nil }
+                    shared.recordEvent(delivery: delivery)
                     if let due = dropAt, eventsOnConnection >= due {
                         dropAt = nextDrop()
                         source.reconnect(resettingConnection: reset)

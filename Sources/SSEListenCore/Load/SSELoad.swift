@@ -80,7 +80,8 @@ public struct SSELoad: ParsableCommand {
         name: .customLong("timestamp-field"),
         help: ArgumentHelp(
             "The dot path of the send time in each event's JSON data, in milliseconds or microseconds since "
-                + "the epoch (told apart by size), for the delivery latency.",
+                + "the epoch (told apart by size), for the delivery latency (default: sent_us, where "
+                + "sse-test-server puts it with stamp=1, when a stream's first event has it).",
             valueName: "path"))
     public var timestampField: String?
 
