@@ -142,13 +142,16 @@ base=$$(sed -n 's/^listening on //p' "$$work/server.out")
 listen() { "$$bin/sse-listen" --format pretty --timeout 15 "$$@"; }
 
 say "sse-test-server is listening on $$base"
-say "1/2: a stream that drops the connection every 4 events; sse-listen reconnects with backoff and resumes"
+say "1/3: a stream that drops the connection every 4 events; sse-listen reconnects with backoff and resumes"
 echo "\$$ sse-listen --retry-initial 500 --max-events 10 --state-file demo.state '$$base/events?dropAfter=4&end=reset&interval=300'"
 listen --retry-initial 500 --max-events 10 --state-file "$$work/demo.state" "$$base/events?dropAfter=4&end=reset&interval=300"
 say "demo.state now holds the last event ID: $$(cat "$$work/demo.state")"
-say "2/2: run it again: it resumes from the state file, at event $$(( $$(cat "$$work/demo.state") + 1 ))"
+say "2/3: run it again: it resumes from the state file, at event $$(( $$(cat "$$work/demo.state") + 1 ))"
 echo "\$$ sse-listen --max-events 3 --state-file demo.state '$$base/events?interval=300'"
 listen --max-events 3 --state-file "$$work/demo.state" "$$base/events?interval=300"
-say "done: both stopped. Next: make test, and sse-listen --help"
+say "3/3: load the server: 200 streams for 3 s, each dropping and resuming after about 10 events"
+echo "\$$ sse-listen load --connections 200 --duration 3 --drop-after-events 10 '$$base/events?interval=100&stamp=1'"
+"$$bin/sse-listen" load --connections 200 --duration 3 --drop-after-events 10 "$$base/events?interval=100&stamp=1"
+say "done: all stopped. Next: make test, sse-listen --help and sse-listen load --help"
 endef
 export DEMO_SCRIPT
