@@ -178,7 +178,9 @@ struct VerifyEndToEndTests {
     @Test("a quiet stream without heartbeat comments warns stream.heartbeat, with the silence measured")
     func noHeartbeat() async throws {
         try await TestServer.withRunning { server in
-            let scenario = Scenario.numbered(interval: .milliseconds(2500)).withoutHeartbeat()
+            // Quiet for 3 s between events, watched for 5: the check warns at half the time
+            // watched (2.5 s), and half a second is the slack for a loaded machine.
+            let scenario = Scenario.numbered(interval: .milliseconds(3000)).withoutHeartbeat()
             let report = try await Self.verify(server.url(for: scenario), seconds: 5)
             #expect(report.status(of: "stream.heartbeat") == "warn", "\(report.detail(of: "stream.heartbeat"))")
             #expect(report.detail(of: "stream.heartbeat").contains("no comment lines"))
