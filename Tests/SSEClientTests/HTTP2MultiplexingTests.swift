@@ -121,6 +121,29 @@ struct HTTP2MultiplexingTests {
     }
 
     @Test(
+        "a stream on a shared connection that gets no response head times out as 'sent no response', not as a connection never made"
+    )
+    func headTimeoutOnSharedConnection() async throws {
+        try await withTLSServer { server, configuration in
+            let opener = EventSource(
+                url: server.url(for: .numbered(interval: .milliseconds(50))), configuration: configuration)
+            var events = opener.events.makeAsyncIterator()
+            #expect(try await events.next()?.id == "1")
+            var policy = ReconnectPolicy.fastForTests
+            policy.maximumAttempts = 0
+            var silentConfiguration = configuration
+            silentConfiguration.connectTimeout = .milliseconds(500)
+            silentConfiguration.reconnect = policy
+            let silent = EventSource(url: server.url(for: .hangBeforeHeaders), configuration: silentConfiguration)
+            let (_, error) = try await collectUntilEnd(silent)
+            let message = error?.lastFailure?.description ?? error?.description ?? ""
+            #expect(message.contains("sent no response within 500 ms (connect timeout)"), "\(message)")
+            #expect(server.connectionCount == 1)
+            opener.close()
+        }
+    }
+
+    @Test(
         "backpressure over HTTP/2: a paused source holds the server's stream back once libcurl's window is spent, and resumes with nothing lost"
     )
     func backpressure() async throws {

@@ -192,12 +192,18 @@ final class CurlTransfer: @unchecked Sendable {
         return status
     }
 
-    /// Whether the connection (TCP, to the server or its proxy) has been made. I/O thread.
+    /// Whether the connection (TCP, to the server or its proxy) has been made, or the request
+    /// is on its way over one made before. I/O thread.
+    ///
+    /// The connect time alone is not enough: libcurl 7.88 leaves it at 0 for a transfer it puts on
+    /// an HTTP/2 connection already open, whose request it sends all the same.
     var hasConnected: Bool {
         guard let handle else { return false }
-        var microseconds = curl_off_t(0)
-        _ = sse_curl_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &microseconds)
-        return microseconds > 0
+        var connect = curl_off_t(0)
+        var pretransfer = curl_off_t(0)
+        _ = sse_curl_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connect)
+        _ = sse_curl_easy_getinfo_off_t(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+        return connect > 0 || pretransfer > 0
     }
 
     /// How many redirects were followed.
