@@ -145,6 +145,21 @@ struct LoadEndToEndTests {
         }
     }
 
+    @Test("the first status line says what the run will do, in numbers as people write them")
+    func banner() async throws {
+        try await TestServer.withRunning { server in
+            let url = server.url(for: .numbered(interval: .milliseconds(100)))
+            let report = try await Self.load(url, ["--connections", "1", "--ramp", "2.5", "--duration", "1"])
+            #expect(report.stderr.contains("with 1 stream, opened 2.5 per second, for 1 s"), "\(report.stderr)")
+            let churned = try await Self.load(
+                url, ["--connections", "2", "--duration", "0.5", "--drop-after-events", "3", "--reset"])
+            #expect(
+                churned.stderr.contains(
+                    "with 2 streams, opened all at once, each dropping after about 3 events (RST), for 0.5 s"),
+                "\(churned.stderr)")
+        }
+    }
+
     @Test("failed connections are counted by status; none opened exits 2, saying why")
     func failures() async throws {
         try await TestServer.withRunning { server in

@@ -112,10 +112,15 @@ public struct LoadPlan: Sendable {
             }
         }
         if !command.quiet {
-            let ramp =
-                command.ramp.map { ramp in
-                    "\(ramp < 1e15 && ramp == ramp.rounded() ? String(Int(ramp)) : String(fixed: ramp, digits: 3)) per second"
-                } ?? "all at once"
+            // "250", "2.5": no trailing zeros.
+            func number(_ value: Double) -> String {
+                var text = String(fixed: value, digits: 3)
+                guard text.contains(".") else { return text }
+                while text.hasSuffix("0") { text.removeLast() }
+                if text.hasSuffix(".") { text.removeLast() }
+                return text
+            }
+            let ramp = command.ramp.map { "\(number($0)) per second" } ?? "all at once"
             let churn =
                 command.dropAfterEvents.map {
                     " each dropping after about \($0) events (\(command.reset ? "RST" : "FIN")),"
@@ -123,8 +128,8 @@ public struct LoadPlan: Sendable {
             SSEListenMain.writeSynchronously(
                 StatusLine(
                     .info,
-                    "loading \(StatusReporter.redactedURL(url)) with \(command.connections) streams, opened \(ramp),"
-                        + "\(churn) for \(String(fixed: command.duration, digits: 3)) s"
+                    "loading \(StatusReporter.redactedURL(url)) with \(command.connections) stream\(command.connections == 1 ? "" : "s"), opened \(ramp),"
+                        + "\(churn) for \(number(command.duration)) s"
                 ).rendered(style: style), to: STDERR_FILENO)
         }
         let runner = LoadRunner(
