@@ -112,15 +112,7 @@ public struct LoadPlan: Sendable {
             }
         }
         if !command.quiet {
-            // "250", "2.5": no trailing zeros.
-            func number(_ value: Double) -> String {
-                var text = String(fixed: value, digits: 3)
-                guard text.contains(".") else { return text }
-                while text.hasSuffix("0") { text.removeLast() }
-                if text.hasSuffix(".") { text.removeLast() }
-                return text
-            }
-            let ramp = command.ramp.map { "\(number($0)) per second" } ?? "all at once"
+            let ramp = command.ramp.map { "\(String(format3: $0)) per second" } ?? "all at once"
             let churn =
                 command.dropAfterEvents.map {
                     " each dropping after about \($0) events (\(command.reset ? "RST" : "FIN")),"
@@ -129,7 +121,7 @@ public struct LoadPlan: Sendable {
                 StatusLine(
                     .info,
                     "loading \(StatusReporter.redactedURL(url)) with \(command.connections) stream\(command.connections == 1 ? "" : "s"), opened \(ramp),"
-                        + "\(churn) for \(number(command.duration)) s"
+                        + "\(churn) for \(String(format3: command.duration)) s"
                 ).rendered(style: style), to: STDERR_FILENO)
         }
         let runner = LoadRunner(
