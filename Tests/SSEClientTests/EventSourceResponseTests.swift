@@ -1,6 +1,7 @@
 import SSEClient
 import SSEParser
 import SSETestServer
+import SSETestSupport
 import Testing
 
 @Suite("EventSource responses and reconnects", .timeLimit(.minutes(1)))
@@ -139,16 +140,17 @@ struct EventSourceResponseTests {
 
     @Test("network errors are retried: connection refused, then giving up carries the last failure")
     func refusedThenGiveUp() async throws {
-        let port = try await TestServer.withRunning { $0.port }  // a port that nobody listens on now
+        let refusing = try RefusingLoopbackPort()
         let sleeps = RecordedSleeps()
         var policy = ReconnectPolicy.fastForTests
         policy.maximumAttempts = 3
         let source = EventSource(
-            url: "http://127.0.0.1:\(port)/events",
+            url: "http://127.0.0.1:\(refusing.port)/events",
             configuration: .testing { $0.reconnect = policy },
             environment: sleeps.environment
         )
         let (_, error) = try await collectUntilEnd(source)
+        withExtendedLifetime(refusing) {}
         guard error?.code == .gaveUp, let attempts = error?.attempts,
             let lastFailure = error?.lastFailure?.description ?? error?.description
         else {

@@ -59,7 +59,10 @@ struct TransportTests {
 
     @Test("IPv6: a literal [::1] URL; a name with both addresses goes to the IPv6 one with -6, fails with -4")
     func ipVersions() async throws {
-        try await TestServer.withRunning(host: "::1") { server in
+        // The IPv4 attempt must be refused: another test's server on 127.0.0.1 could otherwise
+        // have the port number the kernel gave this one on ::1.
+        let refusing = try RefusingLoopbackPort()
+        try await TestServer.withRunning(host: "::1", port: refusing.port) { server in
             #expect(server.baseURL == "http://[::1]:\(server.port)")
             let literal = EventSource(url: server.url(for: .numbered(count: 1)), configuration: .testing())
             let literalEvents = try await collectEvents(literal, count: 1)
@@ -93,6 +96,7 @@ struct TransportTests {
             }
             #expect(error?.code == .transport, "\(String(describing: error))")
         }
+        withExtendedLifetime(refusing) {}
     }
 
     @Test("HTTP/1.1 forced and HTTP/2 with prior knowledge: the head says which, and so does the server")

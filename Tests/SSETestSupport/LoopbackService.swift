@@ -80,3 +80,36 @@ private func loopback(port: Int) -> sockaddr_in {
     address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
     return address
 }
+
+/// An IPv4 loopback port that refuses every connection for as long as this value lives: a socket
+/// bound to it that never listens. Unlike a port that was free a moment ago, no server started
+/// meanwhile by a test running in parallel can take it.
+public final class RefusingLoopbackPort: Sendable {
+    /// The port number.
+    public let port: Int
+    private let descriptor: Int32
+
+    /// Binds a socket to a free IPv4 loopback port.
+    ///
+    /// - Throws: ``ToolFailed`` when the socket cannot be made or bound.
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ToolFailed("socket failed: \(String(cString: strerror(errno)))") }
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard named else {
+            let problem = String(cString: strerror(errno))
+            close(fd)
+            throw ToolFailed("binding a loopback port failed: \(problem)")
+        }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+}
