@@ -47,9 +47,8 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
         /// Whether the current transfer got a response head, and since when it is paused.
         var headSeen = false
         var pausedAt: UInt64?
-        /// Whether the last transfer's response was complete, which may leave its HTTP/1.1
-        /// connection open for the next attempt.
-        var lastResponseComplete = false
+        /// Which connection the next attempt may take, from how the last transfer ended.
+        var connectionReuse = ConnectionReuse.sharedOnly
         /// When the open stream last sent a byte (or opened, or resumed from a pause), and the
         /// figures the snapshot adds to the machine's.
         var lastByteAt: UInt64?
@@ -238,10 +237,10 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
 
     /// Builds the request, creates the transfer and hands it to the driver.
     private func connect(_ start: Machine.StartConnection) async {
-        let mayReuseIdleConnection = core.withLock { core in
+        let connectionReuse = core.withLock { core in
             core.attemptStartedAt = CurlDriver.now()
             core.awaitingFirstEvent = true
-            return core.lastResponseComplete
+            return core.connectionReuse
         }
         states.yield(.connecting(attempt: start.attempt, lastEventID: start.lastEventID))
         logger.debug(
@@ -292,7 +291,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             if let feature = configuration.unsupportedFeature { throw EventSourceError.unsupported(feature, url: url) }
             do {
                 var transferRequest = TransferRequest(request, configuration)
-                transferRequest.mayReuseIdleConnection = mayReuseIdleConnection
+                transferRequest.connectionReuse = connectionReuse
                 transfer = try CurlTransfer(request: transferRequest, delegate: self)
             } catch {
                 throw EventSourceError(error, url: url)
@@ -419,7 +418,7 @@ final class EventSourceStorage: CurlTransferDelegate, Sendable {
             let wake = core.machine.transferCompleted(transfer, as: ending, responseBody: body, at: now)
             core.silence(until: now)
             if let pausedAt = core.pausedAt { core.pausedTotal &+= now &- pausedAt }
-            core.lastResponseComplete = completion == .finished
+            core.connectionReuse = ConnectionReuse(after: completion)
             defer { (core.pausedAt, core.headSeen, core.lastByteAt) = (nil, false, nil) }
             return (wake, core.machine.lastTransferEnd, core.headSeen, core.pausedAt, core.span.take())
         }

@@ -17,12 +17,34 @@ struct TransferRequest: Sendable {
     var recordsSentRequest = false
     /// The HTTP version, proxy, socket and name overrides.
     var transport = EventSource.Transport()
-    /// Whether a transfer that can only speak HTTP/1.1 may look for an idle connection to the
-    /// host: only when the source's last response was complete, which may have left one open.
-    /// Otherwise libcurl is told not to look, because looking walks every connection to the
-    /// host, in use or not: opening 10,000 streams to one server spent more than half of the
-    /// I/O thread in that walk (quadratic in the number of streams).
-    var mayReuseIdleConnection = false
+    /// Which connection the transfer may take, from how the source's previous attempt ended.
+    var connectionReuse = ConnectionReuse.sharedOnly
+}
+
+/// Which connection a transfer may take, from how its source's previous attempt ended.
+enum ConnectionReuse: Sendable, Hashable {
+    /// An HTTP/2 connection it can share, or a new one. A transfer that can only speak HTTP/1.1
+    /// does not look for an idle connection: looking walks every connection to the host, in use
+    /// or not, and opening 10,000 streams to one server spent more than half of the I/O thread
+    /// in that walk (quadratic in the number of streams).
+    case sharedOnly
+    /// Also an idle HTTP/1.1 connection: the previous response was complete, which may have left
+    /// its connection open.
+    case idleToo
+    /// A new connection, also over HTTP/2: the previous attempt heard nothing within its timeout,
+    /// and the connection it shared may be the silent one. libcurl 7.88 sent stream after stream
+    /// of a silent source to an HTTP/2 connection on which no new stream got data (see
+    /// HTTP2MultiplexingTests), and a half-dead connection would keep them all too.
+    case newOnly
+
+    /// The reuse the next attempt may make after a transfer that ended so.
+    init(after completion: TransferCompletion) {
+        switch completion {
+        case .finished: self = .idleToo
+        case .idleTimedOut, .headTimedOut: self = .newOnly
+        case .failed, .aborted: self = .sharedOnly
+        }
+    }
 }
 
 /// How a transfer ended, as seen from libcurl: plain values, interpreted by the source.
@@ -251,7 +273,7 @@ final class CurlTransfer: @unchecked Sendable {
 
         try configureTransport(
             handle, request.transport, isHTTPS: request.url.lowercased().hasPrefix("https:"),
-            mayReuseIdleConnection: request.mayReuseIdleConnection, check: check)
+            connectionReuse: request.connectionReuse, check: check)
 
         if !request.tls.verifiesPeer {
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0), "TLS")
@@ -316,7 +338,7 @@ final class CurlTransfer: @unchecked Sendable {
         _ handle: UnsafeMutableRawPointer,
         _ transport: EventSource.Transport,
         isHTTPS: Bool,
-        mayReuseIdleConnection: Bool,
+        connectionReuse: ConnectionReuse,
         check: (CURLcode, String) throws(TransferFailure) -> Void
     ) throws(TransferFailure) {
         let version: Int? =
@@ -335,14 +357,17 @@ final class CurlTransfer: @unchecked Sendable {
             // way to keep h2c working on this libcurl (see breaksPriorKnowledgeReuse).
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1), "h2c connection")
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, 1), "h2c connection")
+        } else if connectionReuse == .newOnly {
+            // After a silent attempt: not the connection that may have been silent (see newOnly).
+            try check(sse_curl_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1), "new connection")
         } else if transport.httpVersion == .automatic ? isHTTPS : transport.httpVersion != .http1_1 {
             // Where HTTP/2 may be spoken, sources started together wait for the connection that
             // may carry them all, rather than each opening its own before the first has learnt
             // that the server multiplexes.
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "multiplexing")
-        } else if !mayReuseIdleConnection {
+        } else if connectionReuse == .sharedOnly {
             // HTTP/1.1 only: a connection that carries a stream is never free for another, so
-            // there is nothing to find (see mayReuseIdleConnection).
+            // there is nothing to find (see sharedOnly).
             try check(sse_curl_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1), "HTTP/1.1 connection")
         }
         switch transport.addressFamily {
