@@ -32,9 +32,9 @@ enum ConnectionReuse: Sendable, Hashable {
     /// its connection open.
     case idleToo
     /// A new connection, also over HTTP/2: the previous attempt heard nothing within its timeout,
-    /// and the connection it shared may be the silent one. libcurl 7.88 sent stream after stream
-    /// of a silent source to an HTTP/2 connection on which no new stream got data (see
-    /// HTTP2MultiplexingTests), and a half-dead connection would keep them all too.
+    /// and the connection it shared may be the silent one: half dead, or carrying more streams
+    /// than the server end keeps up with. Multiplexed back onto it, a source under CPU
+    /// starvation timed out on one connection 13 times in a row, while a new one answered.
     case newOnly
 
     /// The reuse the next attempt may make after a transfer that ended so.

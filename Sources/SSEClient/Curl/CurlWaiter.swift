@@ -53,11 +53,7 @@ final class CurlWaiter: @unchecked Sendable {
             // HTTP/2 multiplexing (libcurl's default since 7.62, set here to say so): sources to one
             // origin share a connection. One source paused for a slow consumer stalls none of the
             // others and resumes with nothing lost on this libcurl; HTTP2MultiplexingTests prove it,
-            // as the case has a history of libcurl bugs (curl issues 10988, 16280, 16955). With
-            // dozens pausing and resuming at once (slow consumers on a loaded machine), libcurl
-            // 7.88 can leave the connection with no data for any stream, against nginx too: the
-            // idle timeout ends those attempts, nothing is lost, and each comes back on a
-            // connection of its own (ConnectionReuse.newOnly).
+            // as the case has a history of libcurl bugs (curl issues 10988, 16280, 16955).
             _ = sse_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         #endif
     }
