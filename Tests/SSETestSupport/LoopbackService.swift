@@ -57,20 +57,7 @@ private func connects(port: Int) -> Bool {
 
 /// A loopback port nothing listens on now (bound to port 0, read, released).
 public func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw ToolFailed("socket failed: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var address = loopback(port: 0)
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw ToolFailed("bind failed: \(String(cString: strerror(errno)))") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw ToolFailed("getsockname failed: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    try RefusingLoopbackPort().port
 }
 
 private func loopback(port: Int) -> sockaddr_in {
